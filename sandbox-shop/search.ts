@@ -1,0 +1,329 @@
+import { LRUCache } from "lru-cache";
+import MiniSearch from "minisearch";
+import { stemmer } from "stemmer";
+import type { SearchFilters } from "../src/contracts/shop.ts";
+import type { Catalog, Product } from "./catalog/types.ts";
+
+export type SortKey = "relevance" | "price_asc" | "price_desc" | "rating" | "reviews";
+export const SORT_KEYS: readonly SortKey[] = ["relevance", "price_asc", "price_desc", "rating", "reviews"];
+export const SORT_LABELS: Record<SortKey, string> = {
+  relevance: "Featured",
+  price_asc: "Price: Low to High",
+  price_desc: "Price: High to Low",
+  rating: "Avg. Customer Review",
+  reviews: "Most reviews",
+};
+
+export interface SearchRequest {
+  q: string;
+  filters: SearchFilters;
+  sort: SortKey;
+  page: number;
+  perPage: number;
+}
+
+export interface FacetCount {
+  value: string;
+  label: string;
+  count: number;
+}
+
+export const PER_PAGE = 12;
+
+export interface SearchResult {
+  total: number;
+  perPage: number;
+  page: number;
+  pages: number;
+  items: Product[];
+  facets: {
+    categories: FacetCount[];
+    brands: FacetCount[];
+    features: FacetCount[];
+    ratings: FacetCount[];
+    prices: FacetCount[];
+  };
+}
+
+/** Price refinements offered as one-click links, as [min, max) in dollars. */
+export const PRICE_BUCKETS: readonly { label: string; min?: number; max?: number }[] = [
+  { label: "Under $25", max: 25 },
+  { label: "$25 to $50", min: 25, max: 50 },
+  { label: "$50 to $100", min: 50, max: 100 },
+  { label: "$100 to $200", min: 100, max: 200 },
+  { label: "$200 & above", min: 200 },
+];
+export const RATING_STEPS: readonly number[] = [4, 3, 2, 1];
+
+const STOP_WORDS = new Set(
+  "a an and are as at be but by for from i i'm im in is it its looking me my need of on or please some that the this to want with would like".split(
+    " ",
+  ),
+);
+
+/** Lowercases, drops stop words and stems, so "Headphones" and "headphone" meet. */
+export function normalizeTerm(term: string): string | null {
+  const t = term.toLowerCase();
+  if (t.length === 0 || STOP_WORDS.has(t)) return null;
+  return /^[a-z]+$/.test(t) && t.length > 3 ? stemmer(t) : t;
+}
+
+const MAX_FACET_VALUES = 12;
+
+/**
+ * Full-text search (MiniSearch, BM25) over a catalog, with filters, disjunctive facet counts,
+ * sorting and pagination. Query matches are cached (LRU) so paging and refining a query does not
+ * search again; filters and facets are computed over typed arrays in one pass.
+ */
+export class SearchIndex {
+  readonly products: readonly Product[];
+  private readonly mini: MiniSearch<{ id: number }>;
+  private readonly categoryOf: Uint16Array;
+  private readonly categorySlugs: string[];
+  private readonly categoryNames: Map<string, string>;
+  private readonly brandOf: Int32Array;
+  private readonly brands: string[];
+  private readonly brandIds: Map<string, number>;
+  private readonly featuresOf: Int32Array[];
+  private readonly features: string[];
+  private readonly featureIds: Map<string, number>;
+  private readonly price: Float64Array;
+  private readonly rating: Float32Array;
+  private readonly reviews: Int32Array;
+  private readonly byPopularity: Int32Array;
+  private readonly byPriceAsc: Int32Array;
+  private readonly byRating: Int32Array;
+  private readonly byReviews: Int32Array;
+  private readonly rankPrice: Int32Array;
+  private readonly rankRating: Int32Array;
+  private readonly rankReviews: Int32Array;
+  private readonly matchCache = new LRUCache<string, Int32Array>({ max: 5000 });
+  private readonly mark: Uint8Array;
+
+  constructor(catalog: Catalog) {
+    const products = catalog.products;
+    this.products = products;
+    const n = products.length;
+    this.categorySlugs = catalog.categories.map((c) => c.slug);
+    this.categoryNames = new Map(catalog.categories.map((c) => [c.slug, c.name]));
+    const catIds = new Map(this.categorySlugs.map((s, i) => [s, i]));
+    this.categoryOf = new Uint16Array(n);
+    this.brandOf = new Int32Array(n);
+    this.brands = [];
+    this.brandIds = new Map();
+    this.features = [];
+    this.featureIds = new Map();
+    this.featuresOf = new Array(n);
+    this.price = new Float64Array(n);
+    this.rating = new Float32Array(n);
+    this.reviews = new Int32Array(n);
+    this.mark = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = products[i] as Product;
+      this.categoryOf[i] = catIds.get(p.category) ?? 0;
+      this.brandOf[i] = intern(p.brand, this.brands, this.brandIds);
+      this.featuresOf[i] = Int32Array.from(p.attributes, (a) => intern(a, this.features, this.featureIds));
+      this.price[i] = p.price;
+      this.rating[i] = p.rating ?? 0;
+      this.reviews[i] = p.review_count;
+    }
+    const ids = () => Int32Array.from({ length: n }, (_, i) => i);
+    const popularity = (i: number) => Math.log1p(this.reviews[i] as number) * (this.rating[i] as number);
+    this.byPopularity = ids().sort((a, b) => popularity(b) - popularity(a) || a - b);
+    this.byPriceAsc = ids().sort((a, b) => (this.price[a] as number) - (this.price[b] as number) || a - b);
+    this.byRating = ids().sort(
+      (a, b) =>
+        (this.rating[b] as number) - (this.rating[a] as number) ||
+        (this.reviews[b] as number) - (this.reviews[a] as number) ||
+        a - b,
+    );
+    this.byReviews = ids().sort((a, b) => (this.reviews[b] as number) - (this.reviews[a] as number) || a - b);
+    this.rankPrice = inverse(this.byPriceAsc);
+    this.rankRating = inverse(this.byRating);
+    this.rankReviews = inverse(this.byReviews);
+
+    this.mini = new MiniSearch<{ id: number }>({
+      fields: ["title", "brand", "product_type", "category", "attributes", "bullets"],
+      processTerm: normalizeTerm,
+      searchOptions: {
+        boost: { title: 3, product_type: 2, attributes: 1.5, brand: 1.5, category: 1, bullets: 0.5 },
+        prefix: (term, index, terms) => index === terms.length - 1 && term.length >= 3,
+        fuzzy: (term) => (term.length >= 6 ? 0.15 : false),
+        maxFuzzy: 2,
+      },
+    });
+    const docs = products.map((p, i) => ({
+      id: i,
+      title: p.title,
+      brand: p.brand,
+      product_type: p.product_type,
+      category: `${this.categoryNames.get(p.category) ?? p.category} ${p.category_path.join(" ")}`,
+      attributes: p.attributes.join(" "),
+      bullets: p.bullets.join(" "),
+    }));
+    this.mini.addAll(docs);
+  }
+
+  categoryName(slug: string): string {
+    return this.categoryNames.get(slug) ?? slug;
+  }
+
+  /** Product indices matching the query, best first. An empty query matches everything by popularity. */
+  private matches(q: string): Int32Array {
+    const key = q.trim().toLowerCase().replace(/\s+/g, " ");
+    if (key === "") return this.byPopularity;
+    const cached = this.matchCache.get(key);
+    if (cached) return cached;
+    const hits = this.mini.search(key);
+    const result = Int32Array.from(hits, (h) => h.id as number);
+    this.matchCache.set(key, result);
+    return result;
+  }
+
+  search(req: SearchRequest): SearchResult {
+    const f = req.filters;
+    const matches = this.matches(req.q);
+    const catFilter = f.category !== undefined ? this.categorySlugs.indexOf(f.category) : -1;
+    const unknownCategory = f.category !== undefined && catFilter === -1;
+    const minPrice = f.min_price ?? -Infinity;
+    const maxPrice = f.max_price ?? Infinity;
+    const minRating = f.min_rating ?? 0;
+    const brandSet = new Set<number>();
+    for (const b of f.brands ?? []) {
+      const id = this.brandIds.get(b);
+      brandSet.add(id === undefined ? -2 : id);
+    }
+    const wantedFeatures: number[] = [];
+    for (const a of f.features ?? []) wantedFeatures.push(this.featureIds.get(a) ?? -2);
+
+    const catCounts = new Int32Array(this.categorySlugs.length);
+    const brandCounts = new Map<number, number>();
+    const featureCounts = new Map<number, number>();
+    const ratingCounts = new Int32Array(RATING_STEPS.length);
+    const priceCounts = new Int32Array(PRICE_BUCKETS.length);
+    const passing: number[] = [];
+
+    for (let k = 0; k < matches.length; k++) {
+      const i = matches[k] as number;
+      const okCat = catFilter === -1 ? !unknownCategory : this.categoryOf[i] === catFilter;
+      const price = this.price[i] as number;
+      const okPrice = price >= minPrice && price < maxPrice;
+      const rating = this.rating[i] as number;
+      const okRating = rating >= minRating;
+      const okBrand = brandSet.size === 0 || brandSet.has(this.brandOf[i] as number);
+      const feats = this.featuresOf[i] as Int32Array;
+      let okFeat = true;
+      for (const w of wantedFeatures) {
+        if (!feats.includes(w)) {
+          okFeat = false;
+          break;
+        }
+      }
+      const rest = okPrice && okRating && okBrand && okFeat;
+      if (rest) bump(catCounts, this.categoryOf[i] as number);
+      if (!okCat) continue;
+      if (okRating && okBrand && okFeat) {
+        for (let b = 0; b < PRICE_BUCKETS.length; b++) {
+          const bucket = PRICE_BUCKETS[b]!;
+          if (price >= (bucket.min ?? -Infinity) && price < (bucket.max ?? Infinity)) bump(priceCounts, b);
+        }
+      }
+      if (okPrice && okBrand && okFeat) {
+        for (let r = 0; r < RATING_STEPS.length; r++) if (rating >= RATING_STEPS[r]!) bump(ratingCounts, r);
+      }
+      if (okPrice && okRating && okFeat) {
+        const b = this.brandOf[i] as number;
+        brandCounts.set(b, (brandCounts.get(b) ?? 0) + 1);
+      }
+      if (okPrice && okRating && okBrand) {
+        for (const a of feats) featureCounts.set(a, (featureCounts.get(a) ?? 0) + 1);
+      }
+      if (rest) passing.push(i);
+    }
+
+    const ordered = this.order(passing, req.sort);
+    const total = ordered.length;
+    const pages = Math.max(1, Math.ceil(total / req.perPage));
+    const page = Math.min(Math.max(1, req.page), pages);
+    const start = (page - 1) * req.perPage;
+    const items = ordered.slice(start, start + req.perPage).map((i) => this.products[i] as Product);
+
+    const topOf = (counts: Map<number, number>, names: string[], selected: readonly string[]): FacetCount[] => {
+      const list = [...counts.entries()]
+        .sort((a, b) => b[1] - a[1] || (names[a[0]] as string).localeCompare(names[b[0]] as string))
+        .slice(0, MAX_FACET_VALUES)
+        .map(([id, count]) => ({ value: names[id] as string, label: names[id] as string, count }));
+      // Selected values stay visible even when they fall out of the top list.
+      for (const s of selected) {
+        if (!list.some((x) => x.value === s)) list.push({ value: s, label: s, count: 0 });
+      }
+      return list;
+    };
+
+    return {
+      total,
+      perPage: req.perPage,
+      page,
+      pages,
+      items,
+      facets: {
+        categories: this.categorySlugs
+          .map((slug, c) => ({ value: slug, label: this.categoryName(slug), count: catCounts[c] as number }))
+          .filter((x) => x.count > 0 || x.value === f.category),
+        brands: topOf(brandCounts, this.brands, f.brands ?? []),
+        features: topOf(featureCounts, this.features, f.features ?? []),
+        ratings: RATING_STEPS.map((r, k) => ({
+          value: String(r),
+          label: `${r} stars & up`,
+          count: ratingCounts[k] as number,
+        })),
+        prices: PRICE_BUCKETS.map((b, k) => ({
+          value: `${b.min ?? ""}-${b.max ?? ""}`,
+          label: b.label,
+          count: priceCounts[k] as number,
+        })),
+      },
+    };
+  }
+
+  /** Orders the passing indices; non-relevance sorts walk a precomputed permutation (O(n), no sort). */
+  private order(passing: number[], sort: SortKey): number[] {
+    if (sort === "relevance" || passing.length <= 1) return passing;
+    const perm =
+      sort === "rating" ? this.byRating : sort === "reviews" ? this.byReviews : this.byPriceAsc;
+    if (passing.length * 16 < perm.length) {
+      const rank = sort === "rating" ? this.rankRating : sort === "reviews" ? this.rankReviews : this.rankPrice;
+      const out = passing.slice().sort((a, b) => (rank[a] as number) - (rank[b] as number));
+      return sort === "price_desc" ? out.reverse() : out;
+    }
+    for (const i of passing) this.mark[i] = 1;
+    const out: number[] = [];
+    if (sort === "price_desc") {
+      for (let k = perm.length - 1; k >= 0; k--) if (this.mark[perm[k] as number]) out.push(perm[k] as number);
+    } else {
+      for (let k = 0; k < perm.length; k++) if (this.mark[perm[k] as number]) out.push(perm[k] as number);
+    }
+    for (const i of passing) this.mark[i] = 0;
+    return out;
+  }
+}
+
+function intern(value: string, list: string[], ids: Map<string, number>): number {
+  let id = ids.get(value);
+  if (id === undefined) {
+    id = list.length;
+    list.push(value);
+    ids.set(value, id);
+  }
+  return id;
+}
+
+function inverse(perm: Int32Array): Int32Array {
+  const rank = new Int32Array(perm.length);
+  for (let k = 0; k < perm.length; k++) rank[perm[k] as number] = k;
+  return rank;
+}
+
+function bump(counts: Int32Array, index: number): void {
+  counts[index] = (counts[index] as number) + 1;
+}

@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { z } from "zod";
+import { describeZodError, InputError } from "../src/contracts/errors.ts";
+
+/**
+ * Site flags an A/B test can flip. A variant is a named set of overrides on top of the shop's
+ * base flags; friction (promo banner, cookie consent, out-of-stock options) is flags too.
+ */
+export const FlagsSchema = z
+  .object({
+    filter_panel: z.enum(["full", "reduced"]).default("full"),
+    results_layout: z.enum(["grid", "list"]).default("grid"),
+    free_shipping_badges: z.boolean().default(false),
+    buy_now: z.boolean().default(true),
+    recommendations: z.boolean().default(true),
+    checkout: z.enum(["one_page", "multi_step"]).default("one_page"),
+    promo_banner: z.boolean().default(false),
+    cookie_consent: z.boolean().default(false),
+    out_of_stock: z.boolean().default(false),
+  })
+  .strict();
+
+export type Flags = z.infer<typeof FlagsSchema>;
+export const DEFAULT_FLAGS: Flags = FlagsSchema.parse({});
+export const FLAG_NAMES = Object.keys(DEFAULT_FLAGS) as (keyof Flags)[];
+
+const VariantNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "variant names use letters, digits, _ and - (at most 64)");
+
+export const VariantsFileSchema = z
+  .object({
+    variants: z
+      .record(VariantNameSchema, FlagsSchema.partial().strict())
+      .refine((v) => Object.keys(v).length > 0, "define at least one variant"),
+    /** Traffic weights for the hash split; default: equal weights over all variants. */
+    split: z.record(VariantNameSchema, z.number().nonnegative()).optional(),
+  })
+  .strict();
+
+export interface Variant {
+  name: string;
+  flags: Flags;
+  weight: number;
+}
+
+/** The variants a shop serves, and the deterministic split of sessions between them. */
+export class VariantSet {
+  readonly variants: readonly Variant[];
+  private readonly byName: Map<string, Variant>;
+  private readonly totalWeight: number;
+
+  constructor(variants: Variant[]) {
+    if (variants.length === 0) throw new Error("VariantSet needs at least one variant");
+    this.variants = variants;
+    this.byName = new Map(variants.map((v) => [v.name, v]));
+    this.totalWeight = variants.reduce((s, v) => s + v.weight, 0);
+  }
+
+  /** One variant called "default" with the given base flags. */
+  static single(base: Flags = DEFAULT_FLAGS): VariantSet {
+    return new VariantSet([{ name: "default", flags: base, weight: 1 }]);
+  }
+
+  get(name: string): Variant | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return this.variants.map((v) => v.name);
+  }
+
+  /** Deterministic split: the same session id always lands in the same variant. */
+  assign(sessionId: string): Variant {
+    const digest = createHash("sha256").update(sessionId).digest();
+    const unit = digest.readUInt32BE(0) / 0x1_0000_0000;
+    let point = unit * this.totalWeight;
+    for (const v of this.variants) {
+      if (v.weight === 0) continue;
+      if (point < v.weight) return v;
+      point -= v.weight;
+    }
+    // Floating-point remainder: the last variant with weight.
+    return [...this.variants].reverse().find((v) => v.weight > 0) ?? (this.variants[0] as Variant);
+  }
+}
+
+/** Builds a VariantSet from parsed file contents; `where` names the file in errors. */
+export function variantsFromData(data: unknown, where: string, base: Flags = DEFAULT_FLAGS): VariantSet {
+  const parsed = VariantsFileSchema.safeParse(data);
+  if (!parsed.success) throw new InputError(where, describeZodError(parsed.error));
+  const { variants, split } = parsed.data;
+  const names = Object.keys(variants);
+  if (split) {
+    for (const name of Object.keys(split)) {
+      if (!(name in variants)) {
+        throw new InputError(where, `split.${name}: no variant of that name (variants: ${names.join(", ")})`);
+      }
+    }
+    if (Object.values(split).every((w) => w === 0)) {
+      throw new InputError(where, "split: at least one variant needs a weight above 0");
+    }
+  }
+  return new VariantSet(
+    names.map((name) => ({
+      name,
+      flags: { ...base, ...variants[name] },
+      weight: split ? (split[name] ?? 0) : 1,
+    })),
+  );
+}
+
+/** Reads a variants file (YAML or JSON). A malformed file is an InputError naming the file and field. */
+export async function loadVariantsFile(path: string, base: Flags = DEFAULT_FLAGS): Promise<VariantSet> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new InputError(path, `cannot read variants file (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const line = error.linePos?.[0]?.line;
+      throw new InputError(line ? `${path}:${line}` : path, `not valid YAML/JSON: ${error.message.split("\n")[0]}`);
+    }
+    throw error;
+  }
+  return variantsFromData(data, path, base);
+}
+
+/** Parses `name=value` flag overrides from the command line into base flags. */
+export function parseFlagOverrides(pairs: readonly string[], where = "--flag"): Flags {
+  const raw: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const key = eq === -1 ? pair : pair.slice(0, eq);
+    const value = eq === -1 ? "true" : pair.slice(eq + 1);
+    if (!FLAG_NAMES.includes(key as keyof Flags)) {
+      throw new InputError(`${where} ${pair}`, `unknown flag "${key}" (known: ${FLAG_NAMES.join(", ")})`);
+    }
+    raw[key] = value === "true" ? true : value === "false" ? false : value;
+  }
+  const parsed = FlagsSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(where, describeZodError(parsed.error));
+  return parsed.data;
+}

@@ -1,0 +1,76 @@
+import type { Category } from "../catalog/types.ts";
+import { html, type SafeHtml } from "../html.ts";
+import type { Flags } from "../variants.ts";
+
+/** What every page needs to know about the visitor and the variant they are in. */
+export interface PageContext {
+  flags: Flags;
+  variant: string;
+  categories: readonly Category[];
+  cartCount: number;
+  query: string;
+  showConsent: boolean;
+  showBanner: boolean;
+  /** Current path + query, so dismissing a dialog comes back here. */
+  returnTo: string;
+}
+
+export function layout(ctx: PageContext, title: string, main: SafeHtml): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} | Shopsim Market</title>
+<link rel="stylesheet" href="/static/shop.css">
+<script src="/static/shop.js" defer></script>
+</head>
+<body class="layout-${ctx.flags.results_layout}">
+${ctx.showBanner ? promoBanner(ctx) : ""}
+<header class="site-header">
+  <a class="logo" href="/">Shopsim Market</a>
+  <form class="search-bar" role="search" method="get" action="/search">
+    <label class="visually-hidden" for="search-input">Search products</label>
+    <input id="search-input" type="search" name="q" value="${ctx.query}" placeholder="Search products" maxlength="200" autocomplete="off">
+    <button type="submit">Search</button>
+  </form>
+  <a class="cart-link" href="/cart" aria-label="Cart, ${ctx.cartCount} ${ctx.cartCount === 1 ? "item" : "items"}">Cart <span class="cart-count">${ctx.cartCount}</span></a>
+</header>
+<nav class="categories" aria-label="Categories">
+  <ul>${ctx.categories.map((c) => html`<li><a href="/search?category=${c.slug}">${c.name}</a></li>`)}</ul>
+</nav>
+<main id="main">
+${main}
+</main>
+<footer class="site-footer"><p>Shopsim Market is a sandbox shop for simulated shoppers. Prices in US dollars.</p></footer>
+${ctx.showConsent ? consentDialog(ctx) : ""}
+</body>
+</html>`;
+}
+
+function promoBanner(ctx: PageContext): SafeHtml {
+  return html`<aside class="promo-banner" aria-label="Promotion">
+  <p><strong>Holiday sale:</strong> extra 10% off home &amp; kitchen this week. Free shipping on orders over $35.</p>
+  <form method="post" action="/banner/dismiss"><input type="hidden" name="return_to" value="${ctx.returnTo}"><button type="submit">Dismiss promotion</button></form>
+</aside>`;
+}
+
+function consentDialog(ctx: PageContext): SafeHtml {
+  return html`<div class="consent-backdrop">
+<div class="consent" role="dialog" aria-modal="true" aria-labelledby="consent-title">
+  <h2 id="consent-title">We value your privacy</h2>
+  <p>We use cookies to keep your cart and to measure how the shop is used. Choose whether to accept optional cookies.</p>
+  <form method="post" action="/consent">
+    <input type="hidden" name="return_to" value="${ctx.returnTo}">
+    <button type="submit" name="choice" value="accept">Accept all cookies</button>
+    <button type="submit" name="choice" value="reject">Reject optional cookies</button>
+  </form>
+</div>
+</div>`;
+}
+
+export function stars(rating: number | null, reviewCount: number): SafeHtml {
+  if (rating === null) return html`<span class="rating none">No ratings yet</span>`;
+  const full = Math.round(rating);
+  return html`<span class="rating"><span class="stars" aria-hidden="true">${"★".repeat(full)}${"☆".repeat(5 - full)}</span> ${rating.toFixed(1)} out of 5 stars <span class="review-count">(${reviewCount.toLocaleString("en-US")} ratings)</span></span>`;
+}

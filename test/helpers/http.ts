@@ -1,0 +1,77 @@
+/** A minimal browser-like HTTP client for tests: keeps cookies, does not follow redirects. */
+export class Client {
+  readonly base: string;
+  readonly cookies = new Map<string, string>();
+  readonly headers: Record<string, string>;
+
+  constructor(base: string, headers: Record<string, string> = {}) {
+    this.base = base;
+    this.headers = headers;
+  }
+
+  private remember(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";", 1);
+      const eq = pair!.indexOf("=");
+      this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+  }
+
+  private cookieHeader(): Record<string, string> {
+    if (this.cookies.size === 0) return {};
+    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") };
+  }
+
+  async get(path: string): Promise<Page> {
+    const res = await fetch(this.base + path, { redirect: "manual", headers: { ...this.headers, ...this.cookieHeader() } });
+    this.remember(res);
+    return new Page(res.status, await res.text(), res.headers.get("location"));
+  }
+
+  async post(path: string, form: Record<string, string | string[]>): Promise<Page> {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    const res = await fetch(this.base + path, {
+      method: "POST",
+      redirect: "manual",
+      headers: { ...this.headers, ...this.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    this.remember(res);
+    return new Page(res.status, await res.text(), res.headers.get("location"));
+  }
+
+  /** POST, then GET the redirect target like a browser does. */
+  async submit(path: string, form: Record<string, string | string[]>): Promise<Page> {
+    const res = await this.post(path, form);
+    if (res.status === 303 && res.location) return this.get(res.location);
+    return res;
+  }
+
+  async json<T = unknown>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.base + path, init);
+    return { status: res.status, body: (await res.json()) as T };
+  }
+}
+
+export class Page {
+  readonly status: number;
+  readonly body: string;
+  readonly location: string | null;
+
+  constructor(status: number, body: string, location: string | null) {
+    this.status = status;
+    this.body = body;
+    this.location = location;
+  }
+
+  /** Product ids of result cards in page order. */
+  productIds(): string[] {
+    return [...this.body.matchAll(/data-product-id="([^"]+)"/g)].map((m) => m[1]!);
+  }
+
+  /** Decoded text of every match of `re`'s first group. */
+  all(re: RegExp): string[] {
+    return [...this.body.matchAll(re)].map((m) => m[1]!);
+  }
+}
