@@ -2,15 +2,57 @@ import { z } from "zod";
 import { round2 } from "./catalog/types.ts";
 
 export const US_STATES: Readonly<Record<string, string>> = {
-  AL: "Alabama", AK: "Alaska", AZ: "Arizona", AR: "Arkansas", CA: "California", CO: "Colorado",
-  CT: "Connecticut", DE: "Delaware", DC: "District of Columbia", FL: "Florida", GA: "Georgia", HI: "Hawaii",
-  ID: "Idaho", IL: "Illinois", IN: "Indiana", IA: "Iowa", KS: "Kansas", KY: "Kentucky", LA: "Louisiana",
-  ME: "Maine", MD: "Maryland", MA: "Massachusetts", MI: "Michigan", MN: "Minnesota", MS: "Mississippi",
-  MO: "Missouri", MT: "Montana", NE: "Nebraska", NV: "Nevada", NH: "New Hampshire", NJ: "New Jersey",
-  NM: "New Mexico", NY: "New York", NC: "North Carolina", ND: "North Dakota", OH: "Ohio", OK: "Oklahoma",
-  OR: "Oregon", PA: "Pennsylvania", RI: "Rhode Island", SC: "South Carolina", SD: "South Dakota",
-  TN: "Tennessee", TX: "Texas", UT: "Utah", VT: "Vermont", VA: "Virginia", WA: "Washington",
-  WV: "West Virginia", WI: "Wisconsin", WY: "Wyoming",
+  AL: "Alabama",
+  AK: "Alaska",
+  AZ: "Arizona",
+  AR: "Arkansas",
+  CA: "California",
+  CO: "Colorado",
+  CT: "Connecticut",
+  DE: "Delaware",
+  DC: "District of Columbia",
+  FL: "Florida",
+  GA: "Georgia",
+  HI: "Hawaii",
+  ID: "Idaho",
+  IL: "Illinois",
+  IN: "Indiana",
+  IA: "Iowa",
+  KS: "Kansas",
+  KY: "Kentucky",
+  LA: "Louisiana",
+  ME: "Maine",
+  MD: "Maryland",
+  MA: "Massachusetts",
+  MI: "Michigan",
+  MN: "Minnesota",
+  MS: "Mississippi",
+  MO: "Missouri",
+  MT: "Montana",
+  NE: "Nebraska",
+  NV: "Nevada",
+  NH: "New Hampshire",
+  NJ: "New Jersey",
+  NM: "New Mexico",
+  NY: "New York",
+  NC: "North Carolina",
+  ND: "North Dakota",
+  OH: "Ohio",
+  OK: "Oklahoma",
+  OR: "Oregon",
+  PA: "Pennsylvania",
+  RI: "Rhode Island",
+  SC: "South Carolina",
+  SD: "South Dakota",
+  TN: "Tennessee",
+  TX: "Texas",
+  UT: "Utah",
+  VT: "Vermont",
+  VA: "Virginia",
+  WA: "Washington",
+  WV: "West Virginia",
+  WI: "Wisconsin",
+  WY: "Wyoming",
 };
 
 const trimmed = (min: number, max: number, message: string) =>
@@ -19,9 +61,17 @@ const trimmed = (min: number, max: number, message: string) =>
 /** The shipping address form. Messages are written for the person (or agent) filling it in. */
 export const AddressSchema = z.object({
   full_name: trimmed(2, 80, "Enter your full name"),
-  email: z.string({ error: "Enter your email address" }).trim().pipe(z.email("Enter a valid email address, like name@example.com")),
+  email: z
+    .string({ error: "Enter your email address" })
+    .trim()
+    .pipe(z.email("Enter a valid email address, like name@example.com")),
   address1: trimmed(3, 120, "Enter your street address"),
-  address2: z.string().trim().max(120, "Apartment, suite, etc. is at most 120 characters").optional().default(""),
+  address2: z
+    .string()
+    .trim()
+    .max(120, "Apartment, suite, etc. is at most 120 characters")
+    .optional()
+    .default(""),
   city: trimmed(2, 60, "Enter your city"),
   state: z
     .string({ error: "Choose your state" })
@@ -38,7 +88,16 @@ export const AddressSchema = z.object({
     .default(""),
 });
 export type Address = z.infer<typeof AddressSchema>;
-export const ADDRESS_FIELDS = ["full_name", "email", "address1", "address2", "city", "state", "zip", "phone"] as const;
+export const ADDRESS_FIELDS = [
+  "full_name",
+  "email",
+  "address1",
+  "address2",
+  "city",
+  "state",
+  "zip",
+  "phone",
+] as const;
 
 export interface ShippingMethod {
   id: string;
@@ -66,7 +125,9 @@ export function shippingMethod(id: string): ShippingMethod | undefined {
 }
 
 /** Field → first error message, for re-rendering the form next to each field. */
-export function validateAddress(input: Record<string, unknown>): { address: Address } | { errors: Record<string, string> } {
+export function validateAddress(
+  input: Record<string, unknown>,
+): { address: Address } | { errors: Record<string, string> } {
   const picked: Record<string, unknown> = {};
   for (const f of ADDRESS_FIELDS) {
     const v = input[f];

@@ -248,7 +248,11 @@ export class SearchIndex {
     const start = (page - 1) * req.perPage;
     const items = ordered.slice(start, start + req.perPage).map((i) => this.products[i] as Product);
 
-    const topOf = (counts: Map<number, number>, names: string[], selected: readonly string[]): FacetCount[] => {
+    const topOf = (
+      counts: Map<number, number>,
+      names: string[],
+      selected: readonly string[],
+    ): FacetCount[] => {
       const list = [...counts.entries()]
         .sort((a, b) => b[1] - a[1] || (names[a[0]] as string).localeCompare(names[b[0]] as string))
         .slice(0, MAX_FACET_VALUES)
@@ -289,17 +293,18 @@ export class SearchIndex {
   /** Orders the passing indices; non-relevance sorts walk a precomputed permutation (O(n), no sort). */
   private order(passing: number[], sort: SortKey): number[] {
     if (sort === "relevance" || passing.length <= 1) return passing;
-    const perm =
-      sort === "rating" ? this.byRating : sort === "reviews" ? this.byReviews : this.byPriceAsc;
+    const perm = sort === "rating" ? this.byRating : sort === "reviews" ? this.byReviews : this.byPriceAsc;
     if (passing.length * 16 < perm.length) {
-      const rank = sort === "rating" ? this.rankRating : sort === "reviews" ? this.rankReviews : this.rankPrice;
+      const rank =
+        sort === "rating" ? this.rankRating : sort === "reviews" ? this.rankReviews : this.rankPrice;
       const out = passing.slice().sort((a, b) => (rank[a] as number) - (rank[b] as number));
       return sort === "price_desc" ? out.reverse() : out;
     }
     for (const i of passing) this.mark[i] = 1;
     const out: number[] = [];
     if (sort === "price_desc") {
-      for (let k = perm.length - 1; k >= 0; k--) if (this.mark[perm[k] as number]) out.push(perm[k] as number);
+      for (let k = perm.length - 1; k >= 0; k--)
+        if (this.mark[perm[k] as number]) out.push(perm[k] as number);
     } else {
       for (let k = 0; k < perm.length; k++) if (this.mark[perm[k] as number]) out.push(perm[k] as number);
     }

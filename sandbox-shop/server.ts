@@ -19,10 +19,10 @@ import {
 } from "../src/contracts/shop.ts";
 import { type Catalog, type Product, round2, unitPrice } from "./catalog/types.ts";
 import { type Address, SHIPPING_METHODS, shippingMethod, totals, validateAddress } from "./checkout.ts";
-import { type NewEvent, EventLog } from "./events.ts";
+import { EventLog, type NewEvent } from "./events.ts";
 import { generateGoals, scorePurchase } from "./goals.ts";
 import { escapeHtml, type SafeHtml } from "./html.ts";
-import { PER_PAGE, SORT_KEYS, SearchIndex, type SortKey } from "./search.ts";
+import { PER_PAGE, SearchIndex, SORT_KEYS, type SortKey } from "./search.ts";
 import { MAX_QUANTITY, type ShopSession, ShopState } from "./state.ts";
 import { type Variant, VariantSet } from "./variants.ts";
 import {
@@ -35,7 +35,14 @@ import {
   shippingStep,
 } from "./views/checkout.ts";
 import type { PageContext } from "./views/layout.ts";
-import { capitalize, homePage, messagePage, productPage, type SearchState, searchPage } from "./views/pages.ts";
+import {
+  capitalize,
+  homePage,
+  messagePage,
+  productPage,
+  type SearchState,
+  searchPage,
+} from "./views/pages.ts";
 
 export interface ShopOptions {
   catalog: Catalog;
@@ -86,10 +93,21 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   const css = readFileSync(new URL("shop.css", STATIC_DIR), "utf8");
   const js = readFileSync(new URL("shop.js", STATIC_DIR), "utf8");
   const featured = pickFeatured(search, catalog);
-  const deals = search.search({ q: "", filters: { max_price: 30, min_rating: 4 }, sort: "relevance", page: 1, perPage: 8 }).items;
+  const deals = search.search({
+    q: "",
+    filters: { max_price: 30, min_rating: 4 },
+    sort: "relevance",
+    page: 1,
+    perPage: 8,
+  }).items;
   const related = relatedFinder(catalog);
 
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 200 }, bodyLimit: 64 * 1024, disableRequestLogging: true });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: 200 },
+    bodyLimit: 64 * 1024,
+    disableRequestLogging: true,
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   app.decorateRequest("shop", null);
@@ -97,7 +115,13 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   // --- session, variant, event plumbing -------------------------------------------------------
   app.addHook("onRequest", async (req, reply) => {
     const path = req.url.split("?", 1)[0] ?? "/";
-    if (path.startsWith("/static/") || path.startsWith("/img/") || path.startsWith("/api/") || path === "/healthz" || path === "/favicon.ico") {
+    if (
+      path.startsWith("/static/") ||
+      path.startsWith("/img/") ||
+      path.startsWith("/api/") ||
+      path === "/healthz" ||
+      path === "/favicon.ico"
+    ) {
       return;
     }
     const headerSid = req.headers[SESSION_HEADER];
@@ -111,7 +135,9 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     const query = req.query as Record<string, unknown>;
     const explicit =
       (typeof query.variant === "string" ? query.variant : undefined) ??
-      (typeof req.headers[VARIANT_HEADER] === "string" ? (req.headers[VARIANT_HEADER] as string) : undefined) ??
+      (typeof req.headers[VARIANT_HEADER] === "string"
+        ? (req.headers[VARIANT_HEADER] as string)
+        : undefined) ??
       req.cookies[VARIANT_COOKIE];
     const known = state.peek(sid);
     let variant: Variant | undefined;
@@ -120,15 +146,24 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
       if (!variant) {
         const fallback = variants.get(known?.variant ?? "") ?? variants.assign(sid);
         const session = state.session(sid, fallback.name);
-        req.shop = { session, variant: fallback, event: { page: "bad_request", product_ids: [], errors: [`unknown variant "${explicit}"`] } };
+        req.shop = {
+          session,
+          variant: fallback,
+          event: { page: "bad_request", product_ids: [], errors: [`unknown variant "${explicit}"`] },
+        };
         const ctx = pageContext(req, "");
         return sendPage(
           reply,
           400,
-          messagePage(ctx, "Unknown variant", `There is no variant called “${explicit}”. Variants: ${variants.names().join(", ")}.`),
+          messagePage(
+            ctx,
+            "Unknown variant",
+            `There is no variant called “${explicit}”. Variants: ${variants.names().join(", ")}.`,
+          ),
         );
       }
-      if (typeof query.variant === "string") reply.setCookie(VARIANT_COOKIE, variant.name, { path: "/", sameSite: "lax" });
+      if (typeof query.variant === "string")
+        reply.setCookie(VARIANT_COOKIE, variant.name, { path: "/", sameSite: "lax" });
     } else {
       variant = variants.get(known?.variant ?? "") ?? variants.assign(sid);
     }
@@ -176,7 +211,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
 
   function badRequest(req: FastifyRequest, reply: FastifyReply, problems: string[]): FastifyReply {
     record(req, { page: "bad_request", product_ids: [], errors: problems });
-    return sendPage(reply, 400, messagePage(pageContext(req, ""), "Something is wrong with that request", problems.join(" ")));
+    return sendPage(
+      reply,
+      400,
+      messagePage(pageContext(req, ""), "Something is wrong with that request", problems.join(" ")),
+    );
   }
 
   const isAvailable = (p: Product, option: string, value: string, session: RequestShop) =>
@@ -268,9 +307,13 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
       const value = first(raw[prefix + option.name]);
       if (value === undefined || value === "") continue;
       if (!option.values.some((v) => v.value === value)) {
-        errors.push(`“${value}” is not a ${option.name} of this product. Choose one of: ${option.values.map((v) => v.value).join(", ")}.`);
+        errors.push(
+          `“${value}” is not a ${option.name} of this product. Choose one of: ${option.values.map((v) => v.value).join(", ")}.`,
+        );
       } else if (!isAvailable(product, option.name, value, shop)) {
-        errors.push(`${capitalize(option.name)} “${value}” is out of stock. Please choose another ${option.name}.`);
+        errors.push(
+          `${capitalize(option.name)} “${value}” is out of stock. Please choose another ${option.name}.`,
+        );
       } else {
         selection[option.name] = value;
       }
@@ -309,16 +352,35 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     }
     if (errors.length > 0) {
       record(req, { page: "product", product_ids: [product.id], selection, errors });
-      return renderProduct(req, reply, product, selection, errors, 422, Number.isInteger(quantity) ? quantity : 1);
+      return renderProduct(
+        req,
+        reply,
+        product,
+        selection,
+        errors,
+        422,
+        Number.isInteger(quantity) ? quantity : 1,
+      );
     }
     const line = state.addToCart(shop.session, product.id, selection, quantity);
     const buyNow = first(body.intent) === "buy_now" && shop.variant.flags.buy_now;
-    const change: CartChange = { action: "add", line_id: line.line_id, product_id: product.id, options: selection, quantity };
+    const change: CartChange = {
+      action: "add",
+      line_id: line.line_id,
+      product_id: product.id,
+      options: selection,
+      quantity,
+    };
     record(req, { page: buyNow ? "checkout" : "cart", product_ids: [product.id], cart: change });
     return reply.redirect(buyNow ? "/checkout" : "/cart", 303);
   });
 
-  function renderCart(req: FastifyRequest, reply: FastifyReply, status: number, errors: string[] = []): FastifyReply {
+  function renderCart(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    errors: string[] = [],
+  ): FastifyReply {
     const session = req.shop!.session;
     const { lines, subtotal } = pricedLines(session);
     const recommended = lines.length > 0 ? related(lines[0]!.product).slice(0, 4) : [];
@@ -342,7 +404,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
         ? `Quantity must be a whole number from 0 to ${MAX_QUANTITY}.`
         : null;
     if (problem || !line) {
-      record(req, { page: "cart", product_ids: session.cart.map((l) => l.product_id), errors: [problem ?? ""] });
+      record(req, {
+        page: "cart",
+        product_ids: session.cart.map((l) => l.product_id),
+        errors: [problem ?? ""],
+      });
       return renderCart(req, reply, 422, [problem ?? ""]);
     }
     if (quantity === 0) session.cart.splice(session.cart.indexOf(line), 1);
@@ -362,7 +428,12 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   app.post("/cart/remove", async (req, reply) => changeLine(req, reply, true));
 
   // --- checkout --------------------------------------------------------------------------------
-  function checkoutView(session: ShopSession, values: Record<string, string>, errors: Record<string, string>, method: string | null) {
+  function checkoutView(
+    session: ShopSession,
+    values: Record<string, string>,
+    errors: Record<string, string>,
+    method: string | null,
+  ) {
     const { lines, subtotal } = pricedLines(session);
     const chosen = method ?? session.shippingMethod ?? "standard";
     const t = totals(subtotal, chosen);
@@ -393,7 +464,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     record(req, { page: "checkout", product_ids: session.cart.map((l) => l.product_id) });
     const view = checkoutView(session, addressValues(session.address), {}, null);
     const ctx = pageContext(req, "");
-    return sendPage(reply, 200, shop.variant.flags.checkout === "one_page" ? onePageCheckout(ctx, view) : addressStep(ctx, view));
+    return sendPage(
+      reply,
+      200,
+      shop.variant.flags.checkout === "one_page" ? onePageCheckout(ctx, view) : addressStep(ctx, view),
+    );
   });
 
   app.post("/checkout/address", async (req, reply) => {
@@ -402,7 +477,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const result = validateAddress(body);
     if ("errors" in result) {
-      record(req, { page: "checkout", product_ids: session.cart.map((l) => l.product_id), errors: Object.values(result.errors) });
+      record(req, {
+        page: "checkout",
+        product_ids: session.cart.map((l) => l.product_id),
+        errors: Object.values(result.errors),
+      });
       const view = checkoutView(session, stringValues(body), result.errors, null);
       return sendPage(reply, 422, addressStep(pageContext(req, ""), view));
     }
@@ -427,7 +506,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     const method = first(((req.body ?? {}) as Record<string, unknown>).shipping_method);
     if (!method || !shippingMethod(method)) {
       const error = `Choose a shipping method: ${SHIPPING_METHODS.map((m) => m.label).join(", ")}.`;
-      record(req, { page: "checkout_shipping", product_ids: session.cart.map((l) => l.product_id), errors: [error] });
+      record(req, {
+        page: "checkout_shipping",
+        product_ids: session.cart.map((l) => l.product_id),
+        errors: [error],
+      });
       const view = checkoutView(session, {}, { shipping_method: error }, "standard");
       return sendPage(reply, 422, shippingStep(pageContext(req, ""), view, session.address));
     }
@@ -459,10 +542,20 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
       const result = validateAddress(body);
       const m = first(body.shipping_method);
       const errors: Record<string, string> = "errors" in result ? { ...result.errors } : {};
-      if (!m || !shippingMethod(m)) errors.shipping_method = `Choose a shipping method: ${SHIPPING_METHODS.map((x) => x.label).join(", ")}.`;
+      if (!m || !shippingMethod(m))
+        errors.shipping_method = `Choose a shipping method: ${SHIPPING_METHODS.map((x) => x.label).join(", ")}.`;
       if (Object.keys(errors).length > 0 || "errors" in result) {
-        record(req, { page: "checkout", product_ids: session.cart.map((l) => l.product_id), errors: Object.values(errors) });
-        const view = checkoutView(session, stringValues(body), errors, m && shippingMethod(m) ? m : "standard");
+        record(req, {
+          page: "checkout",
+          product_ids: session.cart.map((l) => l.product_id),
+          errors: Object.values(errors),
+        });
+        const view = checkoutView(
+          session,
+          stringValues(body),
+          errors,
+          m && shippingMethod(m) ? m : "standard",
+        );
         return sendPage(reply, 422, onePageCheckout(pageContext(req, ""), view));
       }
       address = result.address;
@@ -480,7 +573,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     let goalScore: GoalScore | null = null;
     if (session.goal) {
       for (const l of lines) {
-        const s = scorePurchase(session.goal, { product: l.product, selection: l.line.options, unit_price: l.unitPrice });
+        const s = scorePurchase(session.goal, {
+          product: l.product,
+          selection: l.line.options,
+          unit_price: l.unitPrice,
+        });
         if (!goalScore || s.score > goalScore.score) goalScore = s;
       }
     }
@@ -525,7 +622,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   app.post("/consent", async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     req.shop!.session.consented = true;
-    record(req, { page: "consent", product_ids: [], selection: { choice: first(body.choice) === "reject" ? "reject" : "accept" } });
+    record(req, {
+      page: "consent",
+      product_ids: [],
+      selection: { choice: first(body.choice) === "reject" ? "reject" : "accept" },
+    });
     return reply.redirect(safeReturn(first(body.return_to)), 303);
   });
 
@@ -546,7 +647,10 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     const id = req.params.file.replace(/\.svg$/, "");
     const product = byId.get(id);
     if (!product) return reply.code(404).type("text/plain").send("no such image");
-    return reply.header("cache-control", "public, max-age=86400").type("image/svg+xml").send(placeholderSvg(product));
+    return reply
+      .header("cache-control", "public, max-age=86400")
+      .type("image/svg+xml")
+      .send(placeholderSvg(product));
   });
 
   // --- JSON API for runners and tests ------------------------------------------------------------
@@ -563,13 +667,15 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
 
   app.get("/api/events", async (req, reply) => {
     const session = first((req.query as Record<string, unknown>).session);
-    if (!session) return reply.code(400).send({ error: "query parameter session is required: /api/events?session=ID" });
+    if (!session)
+      return reply.code(400).send({ error: "query parameter session is required: /api/events?session=ID" });
     return { session_id: session, events: events.forSession(session) };
   });
 
   app.get("/api/orders", async (req, reply) => {
     const session = first((req.query as Record<string, unknown>).session);
-    if (!session) return reply.code(400).send({ error: "query parameter session is required: /api/orders?session=ID" });
+    if (!session)
+      return reply.code(400).send({ error: "query parameter session is required: /api/orders?session=ID" });
     return { session_id: session, orders: state.ordersFor(session) };
   });
 
@@ -594,7 +700,9 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     if (!parsed.success) return reply.code(400).send({ error: `goal: ${describeZodError(parsed.error)}` });
     const { goal, variant: variantName } = parsed.data;
     if (variantName !== undefined && !variants.get(variantName)) {
-      return reply.code(400).send({ error: `variant: unknown "${variantName}"; expected one of ${variants.names().join(", ")}` });
+      return reply
+        .code(400)
+        .send({ error: `variant: unknown "${variantName}"; expected one of ${variants.names().join(", ")}` });
     }
     const s = state.session(req.params.id, variantName ?? variants.assign(req.params.id).name);
     if (variantName !== undefined) s.variant = variantName;
@@ -606,7 +714,15 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   app.post("/api/reset", async () => {
     state.reset();
     events.clearMemory();
-    events.append({ session_id: "*", variant: "*", page: "reset", method: "POST", path: "/api/reset", status: 200, product_ids: [] });
+    events.append({
+      session_id: "*",
+      variant: "*",
+      page: "reset",
+      method: "POST",
+      path: "/api/reset",
+      status: 200,
+      product_ids: [],
+    });
     return { status: "reset" };
   });
 
@@ -633,10 +749,19 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   });
 
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (!req.shop) return reply.code(status).send({ error: error.message });
     record(req, { page: "bad_request", product_ids: [], errors: [error.message] });
-    return sendPage(reply, status, messagePage(pageContext(req, ""), status === 500 ? "Something went wrong" : "Bad request", error.message));
+    return sendPage(
+      reply,
+      status,
+      messagePage(
+        pageContext(req, ""),
+        status === 500 ? "Something went wrong" : "Bad request",
+        error.message,
+      ),
+    );
   });
 
   let url = "";
@@ -713,15 +838,31 @@ const price = (name: string) =>
     .optional();
 
 const SearchQuerySchema = z.object({
-  q: z.string({ error: "q: expected one search text" }).max(200, "q: search text is at most 200 characters").default("").transform((s) => s.trim()),
+  q: z
+    .string({ error: "q: expected one search text" })
+    .max(200, "q: search text is at most 200 characters")
+    .default("")
+    .transform((s) => s.trim()),
   category: z.string({ error: "category: expected one department" }).optional(),
   min_price: price("min_price"),
   max_price: price("max_price"),
-  rating: z.coerce.number({ error: "rating: expected 1, 2, 3 or 4" }).int("rating: expected 1, 2, 3 or 4").min(1, "rating: expected 1, 2, 3 or 4").max(4, "rating: expected 1, 2, 3 or 4").optional(),
+  rating: z.coerce
+    .number({ error: "rating: expected 1, 2, 3 or 4" })
+    .int("rating: expected 1, 2, 3 or 4")
+    .min(1, "rating: expected 1, 2, 3 or 4")
+    .max(4, "rating: expected 1, 2, 3 or 4")
+    .optional(),
   brand: list,
   feature: list,
-  sort: z.enum(SORT_KEYS as [SortKey, ...SortKey[]], { error: `sort: expected one of ${SORT_KEYS.join(", ")}` }).default("relevance"),
-  page: z.coerce.number({ error: "page: expected a page number" }).int("page: expected a whole page number").min(1, "page: expected 1 or more").max(10_000, "page: expected at most 10000").default(1),
+  sort: z
+    .enum(SORT_KEYS as [SortKey, ...SortKey[]], { error: `sort: expected one of ${SORT_KEYS.join(", ")}` })
+    .default("relevance"),
+  page: z.coerce
+    .number({ error: "page: expected a page number" })
+    .int("page: expected a whole page number")
+    .min(1, "page: expected 1 or more")
+    .max(10_000, "page: expected at most 10000")
+    .default(1),
   variant: z.string().optional(),
 });
 
@@ -749,7 +890,7 @@ function hash(text: string): number {
 export function optionAvailable(p: Product, optionName: string, value: string, outOfStock: boolean): boolean {
   const option = p.options.find((o) => o.name === optionName);
   const v = option?.values.find((x) => x.value === value);
-  if (!option || !v || !v.available) return false;
+  if (!option || !v?.available) return false;
   if (!outOfStock) return true;
   const firstAvailable = option.values.find((x) => x.available);
   if (firstAvailable === v) return true;
@@ -759,7 +900,13 @@ export function optionAvailable(p: Product, optionName: string, value: string, o
 function pickFeatured(search: SearchIndex, catalog: Catalog): Product[] {
   const out: Product[] = [];
   for (const c of catalog.categories) {
-    const r = search.search({ q: "", filters: { category: c.slug, min_rating: 4 }, sort: "relevance", page: 1, perPage: 1 });
+    const r = search.search({
+      q: "",
+      filters: { category: c.slug, min_rating: 4 },
+      sort: "relevance",
+      page: 1,
+      perPage: 1,
+    });
     if (r.items[0]) out.push(r.items[0]);
     if (out.length >= 8) break;
   }
@@ -779,7 +926,11 @@ function relatedFinder(catalog: Catalog): (p: Product) => Product[] {
     c.push(p);
     byCategory.set(p.category, c);
   }
-  const top = (list: Product[]) => list.slice().sort((a, b) => popularity(b) - popularity(a)).slice(0, 12);
+  const top = (list: Product[]) =>
+    list
+      .slice()
+      .sort((a, b) => popularity(b) - popularity(a))
+      .slice(0, 12);
   const topType = new Map([...byType].map(([k, v]) => [k, top(v)]));
   const topCategory = new Map([...byCategory].map(([k, v]) => [k, top(v)]));
   return (p) => {

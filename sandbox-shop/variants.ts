@@ -118,7 +118,10 @@ export async function loadVariantsFile(path: string, base: Flags = DEFAULT_FLAGS
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new InputError(path, `cannot read variants file (${(error as NodeJS.ErrnoException).code ?? error})`);
+    throw new InputError(
+      path,
+      `cannot read variants file (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
   }
   let data: unknown;
   try {
@@ -126,7 +129,10 @@ export async function loadVariantsFile(path: string, base: Flags = DEFAULT_FLAGS
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0]?.line;
-      throw new InputError(line ? `${path}:${line}` : path, `not valid YAML/JSON: ${error.message.split("\n")[0]}`);
+      throw new InputError(
+        line ? `${path}:${line}` : path,
+        `not valid YAML/JSON: ${error.message.split("\n")[0]}`,
+      );
     }
     throw error;
   }

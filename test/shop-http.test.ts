@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ShopEventSchema, type ShopEvent, type Order } from "../src/contracts/shop.ts";
 import { createShop, type Shop } from "../sandbox-shop/server.ts";
 import { VariantSet, variantsFromData } from "../sandbox-shop/variants.ts";
-import { Client } from "./helpers/http.ts";
+import { type Order, type ShopEvent, ShopEventSchema } from "../src/contracts/shop.ts";
 import { fixtureCatalog } from "./helpers/fixture-catalog.ts";
+import { Client } from "./helpers/http.ts";
 
 let shop: Shop;
 let eventsPath: string;
@@ -17,7 +17,13 @@ beforeAll(async () => {
     {
       variants: {
         control: {},
-        lean: { filter_panel: "reduced", results_layout: "list", buy_now: false, recommendations: false, free_shipping_badges: true },
+        lean: {
+          filter_panel: "reduced",
+          results_layout: "list",
+          buy_now: false,
+          recommendations: false,
+          free_shipping_badges: true,
+        },
         multistep: { checkout: "multi_step" },
         friction: { promo_banner: true, cookie_consent: true, out_of_stock: true },
       },
@@ -34,7 +40,6 @@ afterAll(async () => {
 
 const client = (variant = "control", sid?: string) =>
   new Client(shop.url, { "x-shopsim-variant": variant, ...(sid ? { "x-shopsim-session": sid } : {}) });
-const sessionOf = (c: Client) => c.cookies.get("shopsim_sid") ?? c.headers["x-shopsim-session"]!;
 const eventsOf = async (sid: string) =>
   (await new Client(shop.url).json<{ events: ShopEvent[] }>(`/api/events?session=${sid}`)).body.events;
 
@@ -114,7 +119,8 @@ describe("search", () => {
     expect(prices.length).toBe(10);
     expect(prices.every((p) => p >= 10 && p < 20)).toBe(true);
     const rated = await c.get("/search?category=home-kitchen&rating=4");
-    for (const id of rated.productIds()) expect(shop.catalog.products.find((p) => p.id === id)!.rating).toBeGreaterThanOrEqual(4);
+    for (const id of rated.productIds())
+      expect(shop.catalog.products.find((p) => p.id === id)!.rating).toBeGreaterThanOrEqual(4);
     const brand = await c.get("/search?q=mug&brand=Hearth");
     expect(brand.body).toContain("13 results");
     expect(brand.body).toMatch(/name="brand" value="Hearth" checked/);
@@ -187,7 +193,13 @@ describe("cart", () => {
     expect(missing.body).toContain("Please select a size.");
     expect(missing.body).toContain("Please select a color.");
 
-    const added = await c.post("/cart/add", { product_id: "TS1", option_size: "L", option_color: "Navy", quantity: "2", intent: "add" });
+    const added = await c.post("/cart/add", {
+      product_id: "TS1",
+      option_size: "L",
+      option_color: "Navy",
+      quantity: "2",
+      intent: "add",
+    });
     expect(added.status).toBe(303);
     expect(added.location).toBe("/cart");
     await c.post("/cart/add", { product_id: "TS1", option_size: "L", option_color: "Navy", quantity: "1" });
@@ -207,8 +219,15 @@ describe("cart", () => {
     cart = await c.get("/cart");
     expect(cart.body).toContain("Your cart is empty");
 
-    const changes = (await eventsOf("cart-1")).filter((e) => e.cart).map((e) => [e.cart!.action, e.cart!.quantity]);
-    expect(changes).toEqual([["add", 2], ["add", 1], ["update", 5], ["remove", 0]]);
+    const changes = (await eventsOf("cart-1"))
+      .filter((e) => e.cart)
+      .map((e) => [e.cart!.action, e.cart!.quantity]);
+    expect(changes).toEqual([
+      ["add", 2],
+      ["add", 1],
+      ["update", 5],
+      ["remove", 0],
+    ]);
   });
 
   it("rejects an out-of-range quantity and an unknown product", async () => {
@@ -237,7 +256,14 @@ describe("checkout", () => {
     await c.post("/cart/add", { product_id: "HP2", quantity: "1" });
     const empty = await c.post("/checkout/place", { checkout: "one_page" });
     expect(empty.status).toBe(422);
-    for (const msg of ["Enter your full name", "Enter your email address", "Enter your street address", "Enter your city", "Choose your state", "Enter your ZIP code"]) {
+    for (const msg of [
+      "Enter your full name",
+      "Enter your email address",
+      "Enter your street address",
+      "Enter your city",
+      "Choose your state",
+      "Enter your ZIP code",
+    ]) {
       expect(empty.body).toContain(msg);
     }
     const badZip = await c.post("/checkout/place", { ...ADDRESS, zip: "9720", checkout: "one_page" });
@@ -253,11 +279,24 @@ describe("checkout", () => {
     const put = await api.json(`/api/sessions/${sid}/goal`, {
       method: "PUT",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ instruction: "wireless noise cancelling headphones in white under $70", target: { product_type: "over-ear headphones", attributes: ["noise cancelling", "wireless"], options: { color: "white" }, max_price: 70 } }),
+      body: JSON.stringify({
+        instruction: "wireless noise cancelling headphones in white under $70",
+        target: {
+          product_type: "over-ear headphones",
+          attributes: ["noise cancelling", "wireless"],
+          options: { color: "white" },
+          max_price: 70,
+        },
+      }),
     });
     expect(put.status).toBe(200);
     const c = client("control", sid);
-    const buy = await c.post("/cart/add", { product_id: "HP1", option_color: "White", quantity: "1", intent: "buy_now" });
+    const buy = await c.post("/cart/add", {
+      product_id: "HP1",
+      option_color: "White",
+      quantity: "1",
+      intent: "buy_now",
+    });
     expect(buy.location).toBe("/checkout");
     const form = await c.get("/checkout");
     expect(form.body).toContain("Place your order");
@@ -269,7 +308,12 @@ describe("checkout", () => {
     expect(confirmation.body).toContain("$69.70");
     const orders = (await api.json<{ orders: Order[] }>(`/api/orders?session=${sid}`)).body.orders;
     expect(orders).toHaveLength(1);
-    expect(orders[0]).toMatchObject({ total: 69.7, shipping_cost: 0, tax: 4.71, items: [{ product_id: "HP1", options: { color: "White" } }] });
+    expect(orders[0]).toMatchObject({
+      total: 69.7,
+      shipping_cost: 0,
+      tax: 4.71,
+      items: [{ product_id: "HP1", options: { color: "White" } }],
+    });
     expect(orders[0]!.goal_score?.score).toBe(1);
     expect((await c.get("/cart")).body).toContain("Your cart is empty");
     // Another session cannot see the order.
@@ -295,8 +339,14 @@ describe("checkout", () => {
     expect(review.body).toContain("Review your order");
     const placed = await c.post("/checkout/place", { checkout: "multi_step" });
     expect(placed.status).toBe(303);
-    const order = (await new Client(shop.url).json<{ orders: Order[] }>("/api/orders?session=co-3")).body.orders[0]!;
-    expect(order).toMatchObject({ shipping_method: "expedited", shipping_cost: 12.99, variant: "multistep", goal_score: null });
+    const order = (await new Client(shop.url).json<{ orders: Order[] }>("/api/orders?session=co-3")).body
+      .orders[0]!;
+    expect(order).toMatchObject({
+      shipping_method: "expedited",
+      shipping_cost: 12.99,
+      variant: "multistep",
+      goal_score: null,
+    });
   });
 
   it("refuses to check out an empty cart", async () => {
@@ -382,8 +432,15 @@ describe("event log", () => {
     expect(mine[1]).toMatchObject({ query: "mug", sort: "price_asc", page_number: 2, total_results: 26 });
     expect(mine[2]!.product_ids).toEqual(["MUG03"]);
     await shop.events.close().catch(() => undefined);
-    const lines = readFileSync(eventsPath, "utf8").trim().split("\n").map((l) => ShopEventSchema.parse(JSON.parse(l)));
-    expect(lines.filter((e) => e.session_id === sid).map((e) => e.page)).toEqual(["home", "search", "product"]);
+    const lines = readFileSync(eventsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ShopEventSchema.parse(JSON.parse(l)));
+    expect(lines.filter((e) => e.session_id === sid).map((e) => e.page)).toEqual([
+      "home",
+      "search",
+      "product",
+    ]);
     // seq is strictly increasing across the file
     expect(lines.every((e, i) => i === 0 || e.seq > lines[i - 1]!.seq)).toBe(true);
   });
@@ -393,7 +450,11 @@ describe("API", () => {
   it("answers health, product JSON, goals and validates goal input", async () => {
     const api = new Client(shop.url);
     const health = await api.json<{ status: string; products: number; variants: string[] }>("/healthz");
-    expect(health.body).toMatchObject({ status: "ok", products: 30, variants: ["control", "lean", "multistep", "friction"] });
+    expect(health.body).toMatchObject({
+      status: "ok",
+      products: 30,
+      variants: ["control", "lean", "multistep", "friction"],
+    });
     const product = await api.json<{ id: string }>("/api/products/HP1");
     expect(product.body.id).toBe("HP1");
     expect((await api.json("/api/products/NOPE")).status).toBe(404);

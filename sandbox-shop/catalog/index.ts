@@ -12,13 +12,17 @@ export async function loadCatalog(spec: string, seed: number): Promise<Catalog> 
   if (spec.startsWith("builtin:")) {
     const n = Number(spec.slice("builtin:".length));
     if (!Number.isInteger(n) || n < 1) {
-      throw new InputError(`--catalog ${spec}`, `expected builtin:N with N a positive whole number of products`);
+      throw new InputError(
+        `--catalog ${spec}`,
+        `expected builtin:N with N a positive whole number of products`,
+      );
     }
     return generateBuiltinCatalog({ seed, count: n });
   }
   if (spec.startsWith("webshop:")) {
     const path = spec.slice("webshop:".length);
-    if (path === "") throw new InputError(`--catalog ${spec}`, "expected webshop:PATH to a products JSONL file");
+    if (path === "")
+      throw new InputError(`--catalog ${spec}`, "expected webshop:PATH to a products JSONL file");
     return loadWebShopCatalog(path);
   }
   throw new InputError(`--catalog ${spec}`, `unknown catalog; expected ${CATALOG_SPEC_HELP}`);

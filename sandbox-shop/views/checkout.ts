@@ -37,7 +37,9 @@ ${
     ? html`<p>Your cart is empty. <a href="/">Continue shopping</a></p>`
     : html`<table class="cart-lines"><thead><tr><th scope="col">Item</th><th scope="col">Price</th><th scope="col">Quantity</th><th scope="col">Total</th></tr></thead><tbody>
 ${lines.map(
-  (l) => html`<tr aria-label="${l.product.title}"><td><a href="/product/${l.product.id}">${l.product.title}</a>${Object.keys(l.line.options).length > 0 ? html`<p class="line-options">${optionText(l.line.options)}</p>` : ""}</td>
+  (
+    l,
+  ) => html`<tr aria-label="${l.product.title}"><td><a href="/product/${l.product.id}">${l.product.title}</a>${Object.keys(l.line.options).length > 0 ? html`<p class="line-options">${optionText(l.line.options)}</p>` : ""}</td>
 <td>${money(l.unitPrice)}</td>
 <td><form method="post" action="/cart/update"><input type="hidden" name="line_id" value="${l.line.line_id}"><label class="visually-hidden" for="qty-${l.line.line_id}">Quantity</label><select id="qty-${l.line.line_id}" name="quantity">${Array.from({ length: 11 }, (_, i) => html`<option value="${i}"${i === l.line.quantity ? html` selected` : ""}>${i === 0 ? "0 (remove)" : i}</option>`)}</select><button type="submit">Update</button></form>
 <form method="post" action="/cart/remove"><input type="hidden" name="line_id" value="${l.line.line_id}"><button type="submit">Remove</button></form></td>
@@ -52,14 +54,21 @@ ${subtotal >= FREE_SHIPPING_THRESHOLD ? html`<p>Your order qualifies for free st
 ${
   ctx.flags.recommendations && recommended.length > 0
     ? html`<section class="related" aria-labelledby="rec-title"><h2 id="rec-title">Frequently bought together</h2><ul class="results grid">${recommended.map(
-        (p) => html`<li class="product-card"><article aria-label="${p.title}"><h3><a href="/product/${p.id}">${p.title}</a></h3><p class="price">${priceLabel(p)}</p></article></li>`,
+        (p) =>
+          html`<li class="product-card"><article aria-label="${p.title}"><h3><a href="/product/${p.id}">${p.title}</a></h3><p class="price">${priceLabel(p)}</p></article></li>`,
       )}</ul></section>`
     : ""
 }`,
   );
 }
 
-function summary(lines: readonly PricedLine[], subtotal: number, shipping: number | null, tax: number, total: number): SafeHtml {
+function summary(
+  lines: readonly PricedLine[],
+  subtotal: number,
+  shipping: number | null,
+  tax: number,
+  total: number,
+): SafeHtml {
   return html`<section class="order-summary" aria-labelledby="summary-title"><h2 id="summary-title">Order summary</h2>
 <ul>${lines.map((l) => html`<li>${l.line.quantity} × ${l.product.title}${Object.keys(l.line.options).length > 0 ? ` (${optionText(l.line.options)})` : ""}: ${money(l.lineTotal)}</li>`)}</ul>
 <dl><dt>Items</dt><dd>${money(subtotal)}</dd><dt>Shipping</dt><dd>${shipping === null ? "Calculated at next step" : shipping === 0 ? "FREE" : money(shipping)}</dd><dt>Estimated tax</dt><dd>${money(tax)}</dd><dt>Order total</dt><dd><strong>${money(total)}</strong></dd></dl>
@@ -174,7 +183,12 @@ ${summary(v.lines, v.subtotal, v.shipping, v.tax, v.total)}
 }
 
 /** Multi-step checkout, step 3 of 3: review and place the order. */
-export function reviewStep(ctx: PageContext, v: CheckoutView, address: Address, methodLabel: string): SafeHtml {
+export function reviewStep(
+  ctx: PageContext,
+  v: CheckoutView,
+  address: Address,
+  methodLabel: string,
+): SafeHtml {
   return layout(
     ctx,
     "Checkout: review your order",

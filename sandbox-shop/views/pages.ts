@@ -2,7 +2,7 @@ import type { SearchFilters } from "../../src/contracts/shop.ts";
 import { type Product, priceRange, type Review, unitPrice } from "../catalog/types.ts";
 import { FREE_SHIPPING_THRESHOLD } from "../checkout.ts";
 import { count, html, money, type SafeHtml } from "../html.ts";
-import { PRICE_BUCKETS, SORT_KEYS, SORT_LABELS, type SearchResult, type SortKey } from "../search.ts";
+import { PRICE_BUCKETS, type SearchResult, SORT_KEYS, SORT_LABELS, type SortKey } from "../search.ts";
 import { layout, type PageContext, stars } from "./layout.ts";
 
 export interface SearchState {
@@ -13,7 +13,10 @@ export interface SearchState {
 }
 
 /** Builds a /search URL from the current state with some fields changed. */
-export function searchUrl(state: SearchState, change: Partial<SearchFilters> & { sort?: SortKey; page?: number }): string {
+export function searchUrl(
+  state: SearchState,
+  change: Partial<SearchFilters> & { sort?: SortKey; page?: number },
+): string {
   const f = { ...state.filters, ...change };
   const p = new URLSearchParams();
   if (state.q) p.set("q", state.q);
@@ -56,7 +59,11 @@ function productCard(ctx: PageContext, p: Product, list: boolean): SafeHtml {
 </li>`;
 }
 
-export function homePage(ctx: PageContext, featured: readonly Product[], deals: readonly Product[]): SafeHtml {
+export function homePage(
+  ctx: PageContext,
+  featured: readonly Product[],
+  deals: readonly Product[],
+): SafeHtml {
   return layout(
     ctx,
     "Home",
@@ -69,7 +76,12 @@ export function homePage(ctx: PageContext, featured: readonly Product[], deals: 
   );
 }
 
-export function searchPage(ctx: PageContext, state: SearchState, result: SearchResult, categoryName?: string): SafeHtml {
+export function searchPage(
+  ctx: PageContext,
+  state: SearchState,
+  result: SearchResult,
+  categoryName?: string,
+): SafeHtml {
   const list = ctx.flags.results_layout === "list";
   const heading = state.q
     ? html`${count(result.total)} results for “${state.q}”${categoryName ? html` in ${categoryName}` : ""}`
@@ -149,12 +161,19 @@ function filterPanel(ctx: PageContext, state: SearchState, result: SearchResult)
         : html`<li><a href="${searchUrl(state, { min_rating: Number(r.value) })}">${r.label}</a> (${count(r.count)})</li>`,
     )}
   </ul></section>`;
-  const checkboxes = (title: string, id: string, name: string, values: SearchResult["facets"]["brands"], selected: readonly string[]) =>
+  const checkboxes = (
+    title: string,
+    id: string,
+    name: string,
+    values: SearchResult["facets"]["brands"],
+    selected: readonly string[],
+  ) =>
     values.length === 0
       ? ""
       : html`<fieldset aria-labelledby="${id}"><legend id="${id}">${title}</legend>
     ${values.map(
-      (v, i) => html`<div><input type="checkbox" id="${name}-${i}" name="${name}" value="${v.value}"${selected.includes(v.value) ? html` checked` : ""}><label for="${name}-${i}">${v.label} (${count(v.count)})</label></div>`,
+      (v, i) =>
+        html`<div><input type="checkbox" id="${name}-${i}" name="${name}" value="${v.value}"${selected.includes(v.value) ? html` checked` : ""}><label for="${name}-${i}">${v.label} (${count(v.count)})</label></div>`,
     )}</fieldset>`;
   return html`<aside class="filters" aria-label="Filters">
 ${categories}${ratings}${prices}
@@ -177,16 +196,24 @@ function activeFilters(state: SearchState): SafeHtml | string {
         : f.min_price !== undefined
           ? `$${f.min_price} & above`
           : `Under $${f.max_price}`;
-    chips.push(html`<li>${label} <a href="${searchUrl(state, { min_price: undefined, max_price: undefined })}" aria-label="Remove price filter">×</a></li>`);
+    chips.push(
+      html`<li>${label} <a href="${searchUrl(state, { min_price: undefined, max_price: undefined })}" aria-label="Remove price filter">×</a></li>`,
+    );
   }
   if (f.min_rating !== undefined) {
-    chips.push(html`<li>${f.min_rating} stars & up <a href="${searchUrl(state, { min_rating: undefined })}" aria-label="Remove rating filter">×</a></li>`);
+    chips.push(
+      html`<li>${f.min_rating} stars & up <a href="${searchUrl(state, { min_rating: undefined })}" aria-label="Remove rating filter">×</a></li>`,
+    );
   }
   for (const b of f.brands ?? []) {
-    chips.push(html`<li>${b} <a href="${searchUrl(state, { brands: (f.brands ?? []).filter((x) => x !== b) })}" aria-label="Remove brand ${b}">×</a></li>`);
+    chips.push(
+      html`<li>${b} <a href="${searchUrl(state, { brands: (f.brands ?? []).filter((x) => x !== b) })}" aria-label="Remove brand ${b}">×</a></li>`,
+    );
   }
   for (const a of f.features ?? []) {
-    chips.push(html`<li>${a} <a href="${searchUrl(state, { features: (f.features ?? []).filter((x) => x !== a) })}" aria-label="Remove feature ${a}">×</a></li>`);
+    chips.push(
+      html`<li>${a} <a href="${searchUrl(state, { features: (f.features ?? []).filter((x) => x !== a) })}" aria-label="Remove feature ${a}">×</a></li>`,
+    );
   }
   if (chips.length === 0) return "";
   return html`<ul class="active-filters" aria-label="Active filters">${chips}<li><a href="${searchUrl({ ...state, filters: { category: f.category } }, {})}">Clear all filters</a></li></ul>`;
@@ -273,7 +300,8 @@ ${ctx.flags.recommendations && v.related.length > 0 ? html`<section class="relat
     v.reviews.length === 0
       ? html`<p>No customer reviews yet.</p>`
       : html`<ul>${v.reviews.map(
-          (r) => html`<li class="review"><p><strong>${r.title}</strong> — ${r.rating} out of 5 stars</p><p class="review-meta">${r.author}, ${r.date}${r.verified ? " · Verified purchase" : ""}</p><p>${r.body}</p></li>`,
+          (r) =>
+            html`<li class="review"><p><strong>${r.title}</strong> — ${r.rating} out of 5 stars</p><p class="review-meta">${r.author}, ${r.date}${r.verified ? " · Verified purchase" : ""}</p><p>${r.body}</p></li>`,
         )}</ul>`
   }
 </section>`,

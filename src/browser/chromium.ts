@@ -27,7 +27,10 @@ export interface ChromiumChoice {
 export function findChromium(explicit: string | undefined): ChromiumChoice {
   if (explicit) {
     if (!existsSync(explicit)) {
-      throw new InputError("SHOPSIM_CHROMIUM", `no browser at ${explicit}; expected the path of a Chromium or Chrome executable`);
+      throw new InputError(
+        "SHOPSIM_CHROMIUM",
+        `no browser at ${explicit}; expected the path of a Chromium or Chrome executable`,
+      );
     }
     return { executablePath: explicit, source: "SHOPSIM_CHROMIUM" };
   }
@@ -57,5 +60,10 @@ export function chromiumLaunchOptions(choice: ChromiumChoice, extra: LaunchOptio
     ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
     ...(extra.args ?? []),
   ];
-  return { headless: true, ...extra, args, ...(choice.executablePath ? { executablePath: choice.executablePath } : {}) };
+  return {
+    headless: true,
+    ...extra,
+    args,
+    ...(choice.executablePath ? { executablePath: choice.executablePath } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { loadCatalog, CATALOG_SPEC_HELP } from "../../sandbox-shop/catalog/index.ts";
+import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
 import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
@@ -28,13 +28,41 @@ export function buildProgram(): Command {
   program
     .command("shop")
     .description("Start the sandbox shop and print the URL it listens on.")
-    .addOption(new Option("-p, --port <port>", "port, 0 for any free port").default(8080).argParser(integer("--port", 0, 65535)).env("SHOPSIM_SHOP_PORT"))
-    .addOption(new Option("--host <host>", "interface to listen on").default("127.0.0.1").env("SHOPSIM_SHOP_HOST"))
-    .addOption(new Option("-c, --catalog <spec>", CATALOG_SPEC_HELP).default("builtin").env("SHOPSIM_CATALOG"))
-    .addOption(new Option("--variants <file>", "YAML/JSON file of named variants (sets of site flags) for A/B tests").env("SHOPSIM_VARIANTS"))
-    .addOption(new Option("--events <file>", "append one JSON line per shopper request to this file").env("SHOPSIM_EVENTS"))
-    .addOption(new Option("--seed <n>", "seed for the built-in catalog and featured products").default(42).argParser(integer("--seed", 0, 2 ** 31 - 1)).env("SHOPSIM_SEED"))
-    .option("--flag <name=value>", "base site flag for every variant, repeatable (e.g. --flag promo_banner=true)", collect, [])
+    .addOption(
+      new Option("-p, --port <port>", "port, 0 for any free port")
+        .default(8080)
+        .argParser(integer("--port", 0, 65535))
+        .env("SHOPSIM_SHOP_PORT"),
+    )
+    .addOption(
+      new Option("--host <host>", "interface to listen on").default("127.0.0.1").env("SHOPSIM_SHOP_HOST"),
+    )
+    .addOption(
+      new Option("-c, --catalog <spec>", CATALOG_SPEC_HELP).default("builtin").env("SHOPSIM_CATALOG"),
+    )
+    .addOption(
+      new Option(
+        "--variants <file>",
+        "YAML/JSON file of named variants (sets of site flags) for A/B tests",
+      ).env("SHOPSIM_VARIANTS"),
+    )
+    .addOption(
+      new Option("--events <file>", "append one JSON line per shopper request to this file").env(
+        "SHOPSIM_EVENTS",
+      ),
+    )
+    .addOption(
+      new Option("--seed <n>", "seed for the built-in catalog and featured products")
+        .default(42)
+        .argParser(integer("--seed", 0, 2 ** 31 - 1))
+        .env("SHOPSIM_SEED"),
+    )
+    .option(
+      "--flag <name=value>",
+      "base site flag for every variant, repeatable (e.g. --flag promo_banner=true)",
+      collect,
+      [],
+    )
     .addHelpText(
       "after",
       `
@@ -45,33 +73,60 @@ Examples:
   shopsim shop --variants examples/variants.yaml --events runs/events.jsonl
   shopsim shop --flag cookie_consent=true --flag out_of_stock=true`,
     )
-    .action(async (opts: { port: number; host: string; catalog: string; variants?: string; events?: string; seed: number; flag: string[] }) => {
-      const base = parseFlagOverrides(opts.flag);
-      const variants = opts.variants ? await loadVariantsFile(opts.variants, base) : VariantSet.single(base);
-      const started = Date.now();
-      const catalog = await loadCatalog(opts.catalog, opts.seed);
-      const shop = await createShop({ catalog, variants, eventsPath: opts.events ?? null, seed: opts.seed });
-      const url = await shop.listen(opts.port, opts.host);
-      console.error(
-        `shopsim shop: ${catalog.products.length.toLocaleString("en-US")} products (${catalog.source}), variants ${variants.names().join(", ")}, ready in ${Date.now() - started} ms${opts.events ? `, events → ${opts.events}` : ""}`,
-      );
-      console.log(url);
-      const stop = async () => {
-        await shop.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+    .action(
+      async (opts: {
+        port: number;
+        host: string;
+        catalog: string;
+        variants?: string;
+        events?: string;
+        seed: number;
+        flag: string[];
+      }) => {
+        const base = parseFlagOverrides(opts.flag);
+        const variants = opts.variants
+          ? await loadVariantsFile(opts.variants, base)
+          : VariantSet.single(base);
+        const started = Date.now();
+        const catalog = await loadCatalog(opts.catalog, opts.seed);
+        const shop = await createShop({
+          catalog,
+          variants,
+          eventsPath: opts.events ?? null,
+          seed: opts.seed,
+        });
+        const url = await shop.listen(opts.port, opts.host);
+        console.error(
+          `shopsim shop: ${catalog.products.length.toLocaleString("en-US")} products (${catalog.source}), variants ${variants.names().join(", ")}, ready in ${Date.now() - started} ms${opts.events ? `, events → ${opts.events}` : ""}`,
+        );
+        console.log(url);
+        const stop = async () => {
+          await shop.close();
+          process.exit(0);
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      },
+    );
 
   program
     .command("goals")
     .description("Generate WebShop-style shopping goals (instruction + structured target) from a catalog.")
-    .addOption(new Option("-c, --catalog <spec>", CATALOG_SPEC_HELP).default("builtin").env("SHOPSIM_CATALOG"))
+    .addOption(
+      new Option("-c, --catalog <spec>", CATALOG_SPEC_HELP).default("builtin").env("SHOPSIM_CATALOG"),
+    )
     .option("-n, --count <n>", "how many goals", integer("--count", 1, 100000), 10)
-    .addOption(new Option("--seed <n>", "seed for the catalog and the goal picks").default(42).argParser(integer("--seed", 0, 2 ** 31 - 1)).env("SHOPSIM_SEED"))
+    .addOption(
+      new Option("--seed <n>", "seed for the catalog and the goal picks")
+        .default(42)
+        .argParser(integer("--seed", 0, 2 ** 31 - 1))
+        .env("SHOPSIM_SEED"),
+    )
     .option("--json", "print JSON lines instead of YAML")
-    .addHelpText("after", "\nExamples:\n  shopsim goals --count 5\n  shopsim goals --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  shopsim goals --count 5\n  shopsim goals --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --json",
+    )
     .action(async (opts: { catalog: string; count: number; seed: number; json?: boolean }) => {
       const catalog = await loadCatalog(opts.catalog, opts.seed);
       const goals = generateGoals(catalog, { count: opts.count, seed: opts.seed });
@@ -81,4 +136,3 @@ Examples:
 
   return program;
 }
-

@@ -12,7 +12,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export function dataset(relative: string): string {
   const path = join(ROOT, "..", "shared", "datasets", relative);
   if (!existsSync(path)) {
-    throw new Error(`dataset file missing: ${path} (tests read real data from ../shared/datasets beside the repository)`);
+    throw new Error(
+      `dataset file missing: ${path} (tests read real data from ../shared/datasets beside the repository)`,
+    );
   }
   return path;
 }

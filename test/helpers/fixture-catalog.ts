@@ -35,7 +35,16 @@ export function fixtureCatalog(): Catalog {
           ],
         },
       ],
-      reviews: [{ author: "Dana", rating: 5, title: "Quiet at last", body: "The noise cancelling works.", date: "2025-03-01", verified: true }],
+      reviews: [
+        {
+          author: "Dana",
+          rating: 5,
+          title: "Quiet at last",
+          body: "The noise cancelling works.",
+          date: "2025-03-01",
+          verified: true,
+        },
+      ],
     },
     {
       ...base,

@@ -23,7 +23,10 @@ export class Client {
   }
 
   async get(path: string): Promise<Page> {
-    const res = await fetch(this.base + path, { redirect: "manual", headers: { ...this.headers, ...this.cookieHeader() } });
+    const res = await fetch(this.base + path, {
+      redirect: "manual",
+      headers: { ...this.headers, ...this.cookieHeader() },
+    });
     this.remember(res);
     return new Page(res.status, await res.text(), res.headers.get("location"));
   }
@@ -34,7 +37,11 @@ export class Client {
     const res = await fetch(this.base + path, {
       method: "POST",
       redirect: "manual",
-      headers: { ...this.headers, ...this.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      headers: {
+        ...this.headers,
+        ...this.cookieHeader(),
+        "content-type": "application/x-www-form-urlencoded",
+      },
       body,
     });
     this.remember(res);
