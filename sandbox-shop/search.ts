@@ -70,6 +70,28 @@ export function normalizeTerm(term: string): string | null {
 
 const MAX_FACET_VALUES = 12;
 
+interface Computed {
+  ordered: Int32Array;
+  facets: SearchResult["facets"];
+}
+
+/** The most frequent values of a facet; selected values stay visible even when they fall out of the top. */
+function topFacet(counts: Int32Array, names: readonly string[], selected: readonly string[]): FacetCount[] {
+  const ids: number[] = [];
+  for (let id = 0; id < counts.length; id++) if ((counts[id] as number) > 0) ids.push(id);
+  ids.sort(
+    (a, b) =>
+      (counts[b] as number) - (counts[a] as number) || (names[a] as string).localeCompare(names[b] as string),
+  );
+  const list = ids.slice(0, MAX_FACET_VALUES).map((id) => ({
+    value: names[id] as string,
+    label: names[id] as string,
+    count: counts[id] as number,
+  }));
+  for (const s of selected) if (!list.some((x) => x.value === s)) list.push({ value: s, label: s, count: 0 });
+  return list;
+}
+
 /**
  * Full-text search (MiniSearch, BM25) over a catalog, with filters, disjunctive facet counts,
  * sorting and pagination. Query matches are cached (LRU) so paging and refining a query does not
@@ -98,6 +120,7 @@ export class SearchIndex {
   private readonly rankRating: Int32Array;
   private readonly rankReviews: Int32Array;
   private readonly matchCache = new LRUCache<string, Int32Array>({ max: 5000 });
+  private readonly resultCache = new LRUCache<string, Computed>({ max: 5000 });
   private readonly mark: Uint8Array;
 
   constructor(catalog: Catalog) {
@@ -143,13 +166,14 @@ export class SearchIndex {
     this.rankReviews = inverse(this.byReviews);
 
     this.mini = new MiniSearch<{ id: number }>({
-      fields: ["title", "brand", "product_type", "category", "attributes", "bullets"],
+      // Bullets and descriptions are not indexed: at 100,000 products they triple the index and
+      // the query time, and the catalog's attributes and titles already carry what shoppers search for.
+      fields: ["title", "brand", "product_type", "category", "attributes"],
       processTerm: normalizeTerm,
       searchOptions: {
-        boost: { title: 3, product_type: 2, attributes: 1.5, brand: 1.5, category: 1, bullets: 0.5 },
-        prefix: (term, index, terms) => index === terms.length - 1 && term.length >= 3,
-        fuzzy: (term) => (term.length >= 6 ? 0.15 : false),
-        maxFuzzy: 2,
+        boost: { title: 3, product_type: 2, attributes: 1.5, brand: 1.5, category: 1 },
+        prefix: (term, index, terms) => index === terms.length - 1 && term.length >= 4,
+        fuzzy: false,
       },
     });
     const docs = products.map((p, i) => ({
@@ -159,7 +183,6 @@ export class SearchIndex {
       product_type: p.product_type,
       category: `${this.categoryNames.get(p.category) ?? p.category} ${p.category_path.join(" ")}`,
       attributes: p.attributes.join(" "),
-      bullets: p.bullets.join(" "),
     }));
     this.mini.addAll(docs);
   }
@@ -174,13 +197,44 @@ export class SearchIndex {
     if (key === "") return this.byPopularity;
     const cached = this.matchCache.get(key);
     if (cached) return cached;
-    const hits = this.mini.search(key);
+    let hits = this.mini.search(key);
+    // Nothing matched as typed: try again forgiving typos and word endings, as shops do.
+    if (hits.length === 0) hits = this.mini.search(key, { fuzzy: 0.2, prefix: (t) => t.length >= 3 });
     const result = Int32Array.from(hits, (h) => h.id as number);
     this.matchCache.set(key, result);
     return result;
   }
 
   search(req: SearchRequest): SearchResult {
+    const f = req.filters;
+    const key = JSON.stringify([
+      req.q.trim().toLowerCase().replace(/\s+/g, " "),
+      f.category ?? null,
+      f.min_price ?? null,
+      f.max_price ?? null,
+      f.min_rating ?? null,
+      [...(f.brands ?? [])].sort(),
+      [...(f.features ?? [])].sort(),
+      req.sort,
+    ]);
+    let computed = this.resultCache.get(key);
+    if (!computed) {
+      computed = this.compute(req);
+      this.resultCache.set(key, computed);
+    }
+    const { ordered, facets } = computed;
+    const total = ordered.length;
+    const pages = Math.max(1, Math.ceil(total / req.perPage));
+    const page = Math.min(Math.max(1, req.page), pages);
+    const start = (page - 1) * req.perPage;
+    const items: Product[] = [];
+    for (let k = start; k < Math.min(total, start + req.perPage); k++)
+      items.push(this.products[ordered[k] as number] as Product);
+    return { total, perPage: req.perPage, page, pages, items, facets };
+  }
+
+  /** Filters, facet counts and order for one query + filters + sort; one pass over the matches. */
+  private compute(req: SearchRequest): Computed {
     const f = req.filters;
     const matches = this.matches(req.q);
     const catFilter = f.category !== undefined ? this.categorySlugs.indexOf(f.category) : -1;
@@ -189,20 +243,18 @@ export class SearchIndex {
     const maxPrice = f.max_price ?? Infinity;
     const minRating = f.min_rating ?? 0;
     const brandSet = new Set<number>();
-    for (const b of f.brands ?? []) {
-      const id = this.brandIds.get(b);
-      brandSet.add(id === undefined ? -2 : id);
-    }
+    for (const b of f.brands ?? []) brandSet.add(this.brandIds.get(b) ?? -2);
     const wantedFeatures: number[] = [];
     for (const a of f.features ?? []) wantedFeatures.push(this.featureIds.get(a) ?? -2);
 
     const catCounts = new Int32Array(this.categorySlugs.length);
-    const brandCounts = new Map<number, number>();
-    const featureCounts = new Map<number, number>();
+    const brandCounts = new Int32Array(this.brands.length);
+    const featureCounts = new Int32Array(this.features.length);
     const ratingCounts = new Int32Array(RATING_STEPS.length);
     const priceCounts = new Int32Array(PRICE_BUCKETS.length);
     const passing: number[] = [];
 
+    // Facets are disjunctive: each one counts what the results would be with every other filter applied.
     for (let k = 0; k < matches.length; k++) {
       const i = matches[k] as number;
       const okCat = catFilter === -1 ? !unknownCategory : this.categoryOf[i] === catFilter;
@@ -231,51 +283,19 @@ export class SearchIndex {
       if (okPrice && okBrand && okFeat) {
         for (let r = 0; r < RATING_STEPS.length; r++) if (rating >= RATING_STEPS[r]!) bump(ratingCounts, r);
       }
-      if (okPrice && okRating && okFeat) {
-        const b = this.brandOf[i] as number;
-        brandCounts.set(b, (brandCounts.get(b) ?? 0) + 1);
-      }
-      if (okPrice && okRating && okBrand) {
-        for (const a of feats) featureCounts.set(a, (featureCounts.get(a) ?? 0) + 1);
-      }
+      if (okPrice && okRating && okFeat) bump(brandCounts, this.brandOf[i] as number);
+      if (okPrice && okRating && okBrand) for (const a of feats) bump(featureCounts, a);
       if (rest) passing.push(i);
     }
 
-    const ordered = this.order(passing, req.sort);
-    const total = ordered.length;
-    const pages = Math.max(1, Math.ceil(total / req.perPage));
-    const page = Math.min(Math.max(1, req.page), pages);
-    const start = (page - 1) * req.perPage;
-    const items = ordered.slice(start, start + req.perPage).map((i) => this.products[i] as Product);
-
-    const topOf = (
-      counts: Map<number, number>,
-      names: string[],
-      selected: readonly string[],
-    ): FacetCount[] => {
-      const list = [...counts.entries()]
-        .sort((a, b) => b[1] - a[1] || (names[a[0]] as string).localeCompare(names[b[0]] as string))
-        .slice(0, MAX_FACET_VALUES)
-        .map(([id, count]) => ({ value: names[id] as string, label: names[id] as string, count }));
-      // Selected values stay visible even when they fall out of the top list.
-      for (const s of selected) {
-        if (!list.some((x) => x.value === s)) list.push({ value: s, label: s, count: 0 });
-      }
-      return list;
-    };
-
     return {
-      total,
-      perPage: req.perPage,
-      page,
-      pages,
-      items,
+      ordered: Int32Array.from(this.order(passing, req.sort)),
       facets: {
         categories: this.categorySlugs
           .map((slug, c) => ({ value: slug, label: this.categoryName(slug), count: catCounts[c] as number }))
           .filter((x) => x.count > 0 || x.value === f.category),
-        brands: topOf(brandCounts, this.brands, f.brands ?? []),
-        features: topOf(featureCounts, this.features, f.features ?? []),
+        brands: topFacet(brandCounts, this.brands, f.brands ?? []),
+        features: topFacet(featureCounts, this.features, f.features ?? []),
         ratings: RATING_STEPS.map((r, k) => ({
           value: String(r),
           label: `${r} stars & up`,
