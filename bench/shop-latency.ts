@@ -108,13 +108,17 @@ async function load(
   opts: { amount?: number; duration?: number },
 ): Promise<Sample> {
   let next = 0;
+  let shopper = 0;
   const result = await autocannon({
     url,
     connections,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? duration }),
     requests: [
       {
-        setupRequest: (req) => {
+        // Each connection is one shopper with its own session, as a runner's browser would be.
+        setupRequest: (req, context: { sid?: string }) => {
+          context.sid ??= `bench-${process.pid}-${shopper++}`;
+          req.headers = { ...req.headers, "x-shopsim-session": context.sid };
           req.path = paths[next++ % paths.length] as string;
           return req;
         },

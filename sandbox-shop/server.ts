@@ -106,7 +106,6 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     logger: false,
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 64 * 1024,
-    disableRequestLogging: true,
   });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);

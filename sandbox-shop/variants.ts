@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
+import { readYamlFile } from "../src/config/files.ts";
 import { describeZodError, InputError } from "../src/contracts/errors.ts";
 
 /**
@@ -114,29 +113,7 @@ export function variantsFromData(data: unknown, where: string, base: Flags = DEF
 
 /** Reads a variants file (YAML or JSON). A malformed file is an InputError naming the file and field. */
 export async function loadVariantsFile(path: string, base: Flags = DEFAULT_FLAGS): Promise<VariantSet> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new InputError(
-      path,
-      `cannot read variants file (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const line = error.linePos?.[0]?.line;
-      throw new InputError(
-        line ? `${path}:${line}` : path,
-        `not valid YAML/JSON: ${error.message.split("\n")[0]}`,
-      );
-    }
-    throw error;
-  }
-  return variantsFromData(data, path, base);
+  return variantsFromData(await readYamlFile(path), path, base);
 }
 
 /** Parses `name=value` flag overrides from the command line into base flags. */

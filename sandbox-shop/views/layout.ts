@@ -1,5 +1,5 @@
 import type { Category } from "../catalog/types.ts";
-import { html, type SafeHtml } from "../html.ts";
+import { count, html, type SafeHtml } from "../html.ts";
 import type { Flags } from "../variants.ts";
 
 /** What every page needs to know about the visitor and the variant they are in. */
@@ -72,5 +72,5 @@ function consentDialog(ctx: PageContext): SafeHtml {
 export function stars(rating: number | null, reviewCount: number): SafeHtml {
   if (rating === null) return html`<span class="rating none">No ratings yet</span>`;
   const full = Math.round(rating);
-  return html`<span class="rating"><span class="stars" aria-hidden="true">${"★".repeat(full)}${"☆".repeat(5 - full)}</span> ${rating.toFixed(1)} out of 5 stars <span class="review-count">(${reviewCount.toLocaleString("en-US")} ratings)</span></span>`;
+  return html`<span class="rating"><span class="stars" aria-hidden="true">${"★".repeat(full)}${"☆".repeat(5 - full)}</span> ${rating.toFixed(1)} out of 5 stars <span class="review-count">(${count(reviewCount)} ratings)</span></span>`;
 }

@@ -2,7 +2,14 @@ import type { SearchFilters } from "../../src/contracts/shop.ts";
 import { type Product, priceRange, type Review, unitPrice } from "../catalog/types.ts";
 import { FREE_SHIPPING_THRESHOLD } from "../checkout.ts";
 import { count, html, money, type SafeHtml } from "../html.ts";
-import { PRICE_BUCKETS, type SearchResult, SORT_KEYS, SORT_LABELS, type SortKey } from "../search.ts";
+import {
+  MAX_MATCHES,
+  PRICE_BUCKETS,
+  type SearchResult,
+  SORT_KEYS,
+  SORT_LABELS,
+  type SortKey,
+} from "../search.ts";
 import { layout, type PageContext, stars } from "./layout.ts";
 
 export interface SearchState {
@@ -83,8 +90,10 @@ export function searchPage(
   categoryName?: string,
 ): SafeHtml {
   const list = ctx.flags.results_layout === "list";
+  const shown =
+    result.capped && result.total >= MAX_MATCHES ? `over ${count(MAX_MATCHES)}` : count(result.total);
   const heading = state.q
-    ? html`${count(result.total)} results for “${state.q}”${categoryName ? html` in ${categoryName}` : ""}`
+    ? html`${shown} results for “${state.q}”${categoryName ? html` in ${categoryName}` : ""}`
     : html`${categoryName ?? "All products"}: ${count(result.total)} results`;
   const first = result.total === 0 ? 0 : (result.page - 1) * result.perPage + 1;
   return layout(
@@ -104,7 +113,7 @@ ${filterPanel(ctx, state, result)}
   ${
     result.total === 0
       ? html`<p class="no-results">No products match your search. Try fewer words or remove a filter.</p>`
-      : html`<p class="result-range">Showing ${first}–${first + result.items.length - 1} of ${count(result.total)}</p>
+      : html`<p class="result-range">Showing ${first}–${first + result.items.length - 1} of ${shown}</p>
   <ul class="results ${list ? "list" : "grid"}">${result.items.map((p) => productCard(ctx, p, list))}</ul>`
   }
   ${pagination(state, result)}

@@ -111,7 +111,9 @@ Examples:
 
   program
     .command("goals")
-    .description("Generate WebShop-style shopping goals (instruction + structured target) from a catalog.")
+    .description(
+      "Generate WebShop-style shopping goals (instruction + structured target) from a catalog, as a scenarios file.",
+    )
     .addOption(
       new Option("-c, --catalog <spec>", CATALOG_SPEC_HELP).default("builtin").env("SHOPSIM_CATALOG"),
     )
@@ -122,16 +124,28 @@ Examples:
         .argParser(integer("--seed", 0, 2 ** 31 - 1))
         .env("SHOPSIM_SEED"),
     )
-    .option("--json", "print JSON lines instead of YAML")
+    .option("--json", "print one JSON scenario per line instead of a YAML scenarios file")
     .addHelpText(
       "after",
-      "\nExamples:\n  shopsim goals --count 5\n  shopsim goals --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --json",
+      `
+Examples:
+  shopsim goals --count 5 > scenarios/my-goals.yaml
+  shopsim goals --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --json`,
     )
     .action(async (opts: { catalog: string; count: number; seed: number; json?: boolean }) => {
       const catalog = await loadCatalog(opts.catalog, opts.seed);
-      const goals = generateGoals(catalog, { count: opts.count, seed: opts.seed });
-      if (opts.json) for (const g of goals) console.log(JSON.stringify(g));
-      else console.log(toYaml({ goals }).trimEnd());
+      const width = String(opts.count).length;
+      const scenarios = generateGoals(catalog, { count: opts.count, seed: opts.seed }).map((goal, i) => ({
+        id: `goal-${String(i + 1).padStart(width, "0")}`,
+        goal,
+      }));
+      if (opts.json) for (const s of scenarios) console.log(JSON.stringify(s));
+      else {
+        console.log(
+          `# ${scenarios.length} goals generated from ${catalog.source} (shopsim goals --seed ${opts.seed})`,
+        );
+        console.log(toYaml({ scenarios }, { lineWidth: 0 }).trimEnd());
+      }
     });
 
   return program;

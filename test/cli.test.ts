@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import { ScenarioSchema } from "../src/contracts/scenario.ts";
+import { ShopEventSchema } from "../src/contracts/shop.ts";
+import { ROOT } from "./helpers/datasets.ts";
+
+const MAIN = join(ROOT, "src/cli/main.ts");
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 60_000 });
+const tmp = () => mkdtempSync(join(tmpdir(), "shopsim-cli-"));
+
+describe("shopsim CLI", () => {
+  it("has --help on every command, with examples", () => {
+    const top = run("--help");
+    expect(top.status).toBe(0);
+    expect(top.stdout).toContain("shop");
+    expect(top.stdout).toContain("goals");
+    for (const cmd of ["shop", "goals"]) {
+      const help = run(cmd, "--help");
+      expect(help.status, cmd).toBe(0);
+      expect(help.stdout, cmd).toContain("Examples:");
+    }
+  });
+
+  it("`shop --port 0` prints its URL, serves, and flushes the event log on SIGTERM", async () => {
+    const events = join(tmp(), "events.jsonl");
+    const proc: ChildProcess = spawn(process.execPath, [MAIN, "shop", "--port", "0", "--events", events], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: proc.stdout! }).once("line", resolve);
+        proc.once("exit", (code) => reject(new Error(`exited ${code}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { products: number; catalog: string };
+      expect(health).toMatchObject({ products: 2000, catalog: "builtin:seed=42:n=2000" });
+      const page = await fetch(`${url}/search?q=headphones`, { headers: { "x-shopsim-session": "cli-1" } });
+      expect(page.status).toBe(200);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    const lines = readFileSync(events, "utf8").trim().split("\n");
+    expect(lines.map((l) => ShopEventSchema.parse(JSON.parse(l)))).toMatchObject([
+      { session_id: "cli-1", page: "search" },
+    ]);
+  });
+
+  it("refuses a malformed catalog naming file, line and field, without a stack trace", () => {
+    const dir = tmp();
+    const bad = join(dir, "products.jsonl");
+    writeFileSync(bad, `${JSON.stringify({ id: "A1", product: { name: "ok", pricing: [5] } })}\n{not json\n`);
+    const res = run("shop", "--port", "0", "--catalog", `webshop:${bad}`);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain(`${bad}:2`);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+    expect(res.stdout).toBe("");
+  });
+
+  it("refuses a malformed variants file naming the field and what was expected", () => {
+    const dir = tmp();
+    const file = join(dir, "variants.yaml");
+    writeFileSync(file, "variants:\n  control: {}\n  b: { results_layout: carousel }\n");
+    const res = run("shop", "--port", "0", "--variants", file);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain(file);
+    expect(res.stderr).toContain("variants.b.results_layout");
+    expect(res.stderr).toMatch(/grid.*list/);
+    const yaml = join(dir, "broken.yaml");
+    writeFileSync(yaml, "variants:\n  control: {\n");
+    const broken = run("shop", "--variants", yaml);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain(`${yaml}:`);
+  });
+
+  it("rejects unknown flags, catalogs and bad numbers with the value at fault", () => {
+    const flag = run("shop", "--flag", "dark_mode=true");
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('unknown flag "dark_mode"');
+    const catalog = run("shop", "--catalog", "amazon");
+    expect(catalog.status).toBe(2);
+    expect(catalog.stderr).toContain("--catalog amazon");
+    const port = run("shop", "--port", "http");
+    expect(port.status).not.toBe(0);
+    expect(port.stderr).toContain('--port must be a whole number from 0 to 65535, got "http"');
+  });
+
+  it("`goals` prints scenarios that parse and are deterministic", () => {
+    const a = run("goals", "--count", "4", "--json", "--seed", "3");
+    expect(a.status).toBe(0);
+    const scenarios = a.stdout
+      .trim()
+      .split("\n")
+      .map((l) => ScenarioSchema.parse(JSON.parse(l)));
+    expect(scenarios.map((s) => s.id)).toEqual(["goal-1", "goal-2", "goal-3", "goal-4"]);
+    expect(scenarios.every((s) => s.goal.target?.product_id)).toBe(true);
+    expect(run("goals", "--count", "4", "--json", "--seed", "3").stdout).toBe(a.stdout);
+  });
+});
