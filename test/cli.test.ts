@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { ScenarioSchema } from "../src/contracts/scenario.ts";
 import { ShopEventSchema } from "../src/contracts/shop.ts";
-import { ROOT } from "./helpers/datasets.ts";
+import { dataset, ROOT } from "./helpers/datasets.ts";
 
 const MAIN = join(ROOT, "src/cli/main.ts");
 const run = (...args: string[]) =>
@@ -55,7 +55,8 @@ describe("shopsim CLI", () => {
   it("refuses a malformed catalog naming file, line and field, without a stack trace", () => {
     const dir = tmp();
     const bad = join(dir, "products.jsonl");
-    writeFileSync(bad, `${JSON.stringify({ id: "A1", product: { name: "ok", pricing: [5] } })}\n{not json\n`);
+    const good = readFileSync(dataset("webshop-1k/products_1000.jsonl"), "utf8").split("\n", 1)[0];
+    writeFileSync(bad, `${good}\n{not json\n`);
     const res = run("shop", "--port", "0", "--catalog", `webshop:${bad}`);
     expect(res.status).toBe(2);
     expect(res.stderr).toContain(`${bad}:2`);
