@@ -5,6 +5,7 @@
  *
  * For each catalog size it starts `shopsim shop` as its own process (so the load generator, autocannon,
  * does not share its event loop), then measures:
+ *   - warm-up (not reported): 3,000 requests for product pages and searches outside the measured query set
  *   - search, cold: every distinct real human query (WebShop goal_query_map) once, 50 connections, empty caches
  *   - search, mixed: the same queries cycled, a quarter of them with a filter, sort or page, for --duration s
  *   - product: random product pages for --duration s
@@ -43,6 +44,20 @@ const queries = [
       .filter(Boolean),
   ),
 ];
+
+/** Catalog words (not from the human query set) used only to warm the server process up. */
+const WARMUP_QUERIES = [
+  "lamp",
+  "mug",
+  "jacket",
+  "charger",
+  "shampoo",
+  "tent",
+  "puzzle",
+  "stapler",
+  "leash",
+  "blender",
+].filter((w) => !queries.includes(w));
 
 function mixedPaths(): string[] {
   const variations = [
@@ -150,6 +165,11 @@ for (const size of sizes) {
   for (let run = 0; run < runs; run++) {
     const { url, proc } = await startShop(size);
     try {
+      // Warm the process (JIT) on pages and words the measured phases do not use, so "cold" means
+      // empty search caches, not an unoptimised process.
+      await load(url, [...productPaths.slice(-500), ...WARMUP_QUERIES.map((q) => `/search?q=${q}`)], {
+        amount: 3000,
+      });
       phases["search, cold"]!.push(
         await load(
           url,

@@ -1,3 +1,4 @@
+import { distance } from "fuzzball";
 import { LRUCache } from "lru-cache";
 import MiniSearch from "minisearch";
 import { stemmer } from "stemmer";
@@ -34,6 +35,8 @@ export interface SearchResult {
   total: number;
   /** True when the query matched more than MAX_MATCHES products and only the best were kept. */
   capped: boolean;
+  /** Set when the query as typed matched nothing and this spelling-corrected query was used. */
+  corrected: string | null;
   perPage: number;
   page: number;
   pages: number;
@@ -78,6 +81,12 @@ export const MAX_MATCHES = 2000;
 /** Catalog indices fit below this (the built-in generator stops at 1,000,000 products). */
 const INDEX_SPAN = 2 ** 20;
 
+interface Matches {
+  ids: Int32Array;
+  /** The corrected query when the typed one matched nothing. */
+  corrected: string | null;
+}
+
 interface TermHits {
   ids: Int32Array;
   scores: Float64Array;
@@ -100,6 +109,7 @@ export function queryTerms(query: string): { raw: string; term: string }[] {
 
 interface Computed {
   capped: boolean;
+  corrected: string | null;
   ordered: Int32Array;
   facets: SearchResult["facets"];
 }
@@ -148,7 +158,7 @@ export class SearchIndex {
   private readonly rankPrice: Int32Array;
   private readonly rankRating: Int32Array;
   private readonly rankReviews: Int32Array;
-  private readonly matchCache = new LRUCache<string, Int32Array>({ max: 5000 });
+  private readonly matchCache = new LRUCache<string, Matches>({ max: 5000 });
   private readonly resultCache = new LRUCache<string, Computed>({ max: 5000 });
   private readonly mark: Uint8Array;
   private readonly accumulator: Float64Array;
@@ -156,6 +166,8 @@ export class SearchIndex {
   private readonly lastTerm: Uint8Array;
   /** How many common terms were scored at start-up. */
   warmedTerms = 0;
+  /** Distinct alphabetic words of the index, most common first, for spelling correction. */
+  private vocabulary: string[] = [];
   /** Per-term MiniSearch results, bounded by the total number of postings they hold. */
   private readonly termCache = new LRUCache<string, TermHits>({
     maxSize: 20_000_000,
@@ -246,6 +258,10 @@ export class SearchIndex {
       }
       for (const token of seen) df.set(token, (df.get(token) ?? 0) + 1);
     }
+    this.vocabulary = [...df]
+      .filter(([token]) => token.length >= 3 && /^[a-z]+$/.test(token))
+      .sort((a, b) => b[1] - a[1])
+      .map(([token]) => token);
     const warmed = new Set<string>();
     for (const [token, count] of df) {
       const term = normalizeTerm(token);
@@ -269,29 +285,64 @@ export class SearchIndex {
    * query made of known words costs a fraction of a millisecond even at 100,000 products.
    */
   matches(q: string): Int32Array {
+    return this.lookup(q).ids;
+  }
+
+  private lookup(q: string): Matches {
     const key = q.trim().toLowerCase().replace(/\s+/g, " ");
-    if (key === "") return this.byPopularity;
+    if (key === "") return { ids: this.byPopularity, corrected: null };
     const cached = this.matchCache.get(key);
     if (cached) return cached;
-    const terms = queryTerms(key);
+    let terms = queryTerms(key);
+    let ids = this.rank(terms);
+    let corrected: string | null = null;
+    if (ids.length === 0 && terms.length > 0) {
+      // Nothing matched as typed: correct each unknown word to the closest common word of the
+      // catalog and search again ("Showing results for …"), as shops do.
+      const fixed = terms.map((t) =>
+        this.termHits(t.raw, false).ids.length > 0 ? t.raw : (this.correct(t.raw) ?? t.raw),
+      );
+      if (fixed.some((w, i) => w !== terms[i]?.raw)) {
+        corrected = fixed.join(" ");
+        terms = queryTerms(corrected);
+        ids = this.rank(terms);
+      }
+    }
+    // A relevance window, as search engines keep: beyond it are products that share one common
+    // word with the query. Facets, filters and sorts work within the window.
+    if (ids.length > MAX_MATCHES) ids = ids.slice(0, MAX_MATCHES);
+    const result = { ids, corrected: ids.length > 0 ? corrected : null };
+    this.matchCache.set(key, result);
+    return result;
+  }
+
+  private rank(terms: readonly { raw: string; term: string }[]): Int32Array {
     // MiniSearch's default: prefix search for the last term when it has 4 or more characters.
     const distinct = [...new Set(terms.map((t) => t.term))];
-    let result = this.combine(
+    return this.combine(
       terms.map((t, i) => ({
         hits: this.termHits(t.raw, i === terms.length - 1 && t.term.length >= 4),
         termIndex: distinct.indexOf(t.term),
       })),
     );
-    if (result.length === 0 && terms.length > 0) {
-      // Nothing matched as typed: try again forgiving typos and word endings, as shops do.
-      const hits = this.mini.search(key, { fuzzy: 0.2, prefix: (t) => t.length >= 3 });
-      result = Int32Array.from(hits, (h) => h.id as number);
+  }
+
+  /** The most common catalog word within 1 edit (2 for words of 8+ letters) of `word`, if any. */
+  correct(word: string): string | null {
+    const max = word.length >= 8 ? 2 : word.length >= 4 ? 1 : 0;
+    if (max === 0 || !/^[a-z]+$/.test(word)) return null;
+    let best: string | null = null;
+    let bestDistance = max + 1;
+    for (const candidate of this.vocabulary) {
+      if (Math.abs(candidate.length - word.length) > max) continue;
+      const d = distance(word, candidate);
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+        if (d === 1) break;
+      }
     }
-    // A relevance window, as search engines keep: beyond it are products that share one common
-    // word with the query. Facets, filters and sorts work within the window.
-    if (result.length > MAX_MATCHES) result = result.slice(0, MAX_MATCHES);
-    this.matchCache.set(key, result);
-    return result;
+    return best;
   }
 
   /** MiniSearch's own search for `q`, uncached: the reference the fast path must rank like. */
@@ -377,7 +428,7 @@ export class SearchIndex {
       computed = this.compute(req);
       this.resultCache.set(key, computed);
     }
-    const { ordered, facets, capped } = computed;
+    const { ordered, facets, capped, corrected } = computed;
     const total = ordered.length;
     const pages = Math.max(1, Math.ceil(total / req.perPage));
     const page = Math.min(Math.max(1, req.page), pages);
@@ -385,13 +436,13 @@ export class SearchIndex {
     const items: Product[] = [];
     for (let k = start; k < Math.min(total, start + req.perPage); k++)
       items.push(this.products[ordered[k] as number] as Product);
-    return { total, capped, perPage: req.perPage, page, pages, items, facets };
+    return { total, capped, corrected, perPage: req.perPage, page, pages, items, facets };
   }
 
   /** Filters, facet counts and order for one query + filters + sort; one pass over the matches. */
   private compute(req: SearchRequest): Computed {
     const f = req.filters;
-    const matches = this.matches(req.q);
+    const { ids: matches, corrected } = this.lookup(req.q);
     const catFilter = f.category !== undefined ? this.categorySlugs.indexOf(f.category) : -1;
     const unknownCategory = f.category !== undefined && catFilter === -1;
     const minPrice = f.min_price ?? -Infinity;
@@ -445,6 +496,7 @@ export class SearchIndex {
 
     return {
       capped: req.q.trim() !== "" && matches.length >= MAX_MATCHES,
+      corrected,
       ordered: Int32Array.from(this.order(passing, req.sort)),
       facets: {
         categories: this.categorySlugs

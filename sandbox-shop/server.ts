@@ -17,6 +17,7 @@ import {
   VARIANT_COOKIE,
   VARIANT_HEADER,
 } from "../src/contracts/shop.ts";
+import { type Logger, silentLogger } from "../src/log.ts";
 import { type Catalog, type Product, round2, unitPrice } from "./catalog/types.ts";
 import { type Address, SHIPPING_METHODS, shippingMethod, totals, validateAddress } from "./checkout.ts";
 import { EventLog, type NewEvent } from "./events.ts";
@@ -51,6 +52,8 @@ export interface ShopOptions {
   eventsPath?: string | null;
   /** Seed for anything the shop decides at random (featured products). */
   seed?: number;
+  /** Where unexpected errors are reported; silent by default. */
+  logger?: Logger;
 }
 
 export interface Shop {
@@ -85,6 +88,7 @@ const STATIC_DIR = new URL("./public/", import.meta.url);
 /** Builds the shop (not yet listening). Heavy work (search index) happens here, once. */
 export async function createShop(opts: ShopOptions): Promise<Shop> {
   const { catalog } = opts;
+  const log = (opts.logger ?? silentLogger).child({ component: "shop" });
   const variants = opts.variants ?? VariantSet.single();
   const search = new SearchIndex(catalog);
   const state = new ShopState();
@@ -144,7 +148,7 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
       variant = variants.get(explicit);
       if (!variant) {
         const fallback = variants.get(known?.variant ?? "") ?? variants.assign(sid);
-        const session = state.session(sid, fallback.name);
+        const session = state.sessionForRead(sid, fallback.name);
         req.shop = {
           session,
           variant: fallback,
@@ -166,7 +170,9 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     } else {
       variant = variants.get(known?.variant ?? "") ?? variants.assign(sid);
     }
-    const session = state.session(sid, variant.name);
+    // Only requests that change something (POSTs) make the shop remember a new visitor.
+    const session =
+      req.method === "POST" ? state.session(sid, variant.name) : state.sessionForRead(sid, variant.name);
     session.variant = variant.name;
     req.shop = { session, variant, event: null };
   });
@@ -750,6 +756,7 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, req, reply) => {
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) log.error({ err: error, method: req.method, url: req.url }, "request failed");
     if (!req.shop) return reply.code(status).send({ error: error.message });
     record(req, { page: "bad_request", product_ids: [], errors: [error.message] });
     return sendPage(

@@ -33,26 +33,22 @@ export class ShopState {
   private readonly orders = new Map<string, Order>();
   private orderSeq = 0;
 
+  /** The visitor's session, created and remembered if new. */
   session(id: string, variant: string): ShopSession {
     let s = this.sessions.get(id);
     if (!s) {
-      s = {
-        id,
-        variant,
-        cart: [],
-        nextLine: 1,
-        address: null,
-        shippingMethod: null,
-        goal: null,
-        instruction: null,
-        consented: false,
-        bannerDismissed: false,
-        orderIds: [],
-        createdAt: new Date().toISOString(),
-      };
+      s = newSession(id, variant);
       this.sessions.set(id, s);
     }
     return s;
+  }
+
+  /**
+   * The visitor's session if the shop remembers one, else a fresh one that is not stored: a visitor
+   * who only reads pages (a crawler, a load generator without cookies) costs no memory.
+   */
+  sessionForRead(id: string, variant: string): ShopSession {
+    return this.sessions.get(id) ?? newSession(id, variant);
   }
 
   peek(id: string): ShopSession | undefined {
@@ -105,4 +101,21 @@ export class ShopState {
     this.sessions.clear();
     this.orders.clear();
   }
+}
+
+function newSession(id: string, variant: string): ShopSession {
+  return {
+    id,
+    variant,
+    cart: [],
+    nextLine: 1,
+    address: null,
+    shippingMethod: null,
+    goal: null,
+    instruction: null,
+    consented: false,
+    bannerDismissed: false,
+    orderIds: [],
+    createdAt: new Date().toISOString(),
+  };
 }

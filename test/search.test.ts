@@ -69,6 +69,25 @@ describe("search ranking", () => {
     const typo = builtin.matches("headphnoes");
     expect(typo.length).toBeGreaterThan(0);
     expect(builtin.products[typo[0]!]!.title.toLowerCase()).toContain("headphones");
+    expect(builtin.correct("headphnoes")).toBe("headphones");
+    expect(builtin.correct("qqqq")).toBeNull();
+    const page = builtin.search({
+      q: "wireles earbuds",
+      filters: {},
+      sort: "relevance",
+      page: 1,
+      perPage: 12,
+    });
+    expect(page.corrected).toBeNull();
+    const fixed = builtin.search({
+      q: "wireles earbudz",
+      filters: {},
+      sort: "relevance",
+      page: 1,
+      perPage: 12,
+    });
+    expect(fixed.corrected).toBe("wireless earbuds");
+    expect(fixed.items[0]!.title.toLowerCase()).toContain("earbuds");
   });
 
   it("paginates through every filtered result exactly once, for every sort", () => {

@@ -418,6 +418,20 @@ describe("variants and friction", () => {
   });
 });
 
+describe("sessions", () => {
+  it("remembers a visitor only once they change something, but logs every page they read", async () => {
+    const before = shop.state.sessionCount;
+    for (let i = 0; i < 10; i++) await new Client(shop.url).get("/search?q=mug");
+    expect(shop.state.sessionCount).toBe(before);
+    const c = client("control", "remember-1");
+    await c.get("/product/HP2");
+    expect(shop.state.peek("remember-1")).toBeUndefined();
+    await c.post("/cart/add", { product_id: "HP2", quantity: "1" });
+    expect(shop.state.peek("remember-1")?.cart).toHaveLength(1);
+    expect((await eventsOf("remember-1")).map((e) => e.page)).toEqual(["product", "cart"]);
+  });
+});
+
 describe("event log", () => {
   it("writes one schema-valid JSON line per shopper request", async () => {
     const sid = "log-1";

@@ -103,6 +103,7 @@ export function searchPage(
 ${filterPanel(ctx, state, result)}
 <section class="search-results" aria-label="Search results">
   <h1>${heading}</h1>
+  ${result.corrected ? html`<p class="corrected">No results for “${state.q}”. Showing results for “${result.corrected}”.</p>` : ""}
   ${activeFilters(state)}
   <form class="sort" method="get" action="/search">
     ${hiddenState(state, ["sort", "page"])}

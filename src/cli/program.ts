@@ -4,6 +4,7 @@ import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index
 import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
+import { createLogger } from "../log.ts";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
