@@ -95,6 +95,7 @@ Examples:
           variants,
           eventsPath: opts.events ?? null,
           seed: opts.seed,
+          logger: createLogger(process.env.SHOPSIM_LOG_LEVEL ?? "info"),
         });
         const url = await shop.listen(opts.port, opts.host);
         console.error(
