@@ -403,10 +403,12 @@ export class SearchIndex {
       hitCount[i] = 0;
       lastTerm[i] = 0;
     }
-    keys.sort();
-    const out = new Int32Array(keys.length);
-    for (let k = 0; k < keys.length; k++) {
-      out[k] = INDEX_SPAN - 1 - ((keys[keys.length - 1 - k] as number) % INDEX_SPAN);
+    // Only the relevance window is kept, so select it first (O(n)) and sort just that.
+    const best = topKeys(keys, MAX_MATCHES);
+    best.sort();
+    const out = new Int32Array(best.length);
+    for (let k = 0; k < best.length; k++) {
+      out[k] = INDEX_SPAN - 1 - ((best[best.length - 1 - k] as number) % INDEX_SPAN);
     }
     return out;
   }
@@ -549,6 +551,35 @@ function intern(value: string, list: string[], ids: Map<string, number>): number
     ids.set(value, id);
   }
   return id;
+}
+
+/** The `k` largest values of `keys` (all distinct), unordered. Reorders `keys`. Quickselect, O(n). */
+export function topKeys(keys: Float64Array, k: number): Float64Array {
+  if (keys.length <= k) return keys;
+  // Move the k largest to the front: select so that keys[k-1] is the k-th largest.
+  let lo = 0;
+  let hi = keys.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = keys[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((keys[i] as number) > pivot) i++;
+      while ((keys[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = keys[i] as number;
+        keys[i] = keys[j] as number;
+        keys[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return keys.subarray(0, k);
 }
 
 function inverse(perm: Int32Array): Int32Array {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateBuiltinCatalog } from "../sandbox-shop/catalog/builtin.ts";
 import { loadWebShopCatalog } from "../sandbox-shop/catalog/webshop.ts";
-import { queryTerms, SearchIndex } from "../sandbox-shop/search.ts";
+import { MAX_MATCHES, queryTerms, SearchIndex, topKeys } from "../sandbox-shop/search.ts";
 import { dataset } from "./helpers/datasets.ts";
 
 const humanQueries = (): string[] => {
@@ -13,25 +13,34 @@ const humanQueries = (): string[] => {
   return [...new Set(Object.values(map).flat())];
 };
 
-/** The fast path must rank exactly as MiniSearch's own OR search does (same set, same score order). */
+/**
+ * The fast path must rank exactly as MiniSearch's own OR search does: the same products (its best
+ * MAX_MATCHES when there are more), in non-increasing MiniSearch score.
+ */
 function expectSameRanking(index: SearchIndex, q: string): void {
   const fast = [...index.matches(q)];
   const reference = index.referenceSearch(q);
-  // No exact match at all: the typo-forgiving fallback answers instead (tested below).
+  // No exact match at all: the spelling-corrected fallback answers instead (tested below).
   if (reference.length === 0) return;
   const score = new Map(reference.map((h) => [h.id, h.score]));
-  expect(new Set(fast), q).toEqual(new Set(reference.map((h) => h.id)));
-  const top = reference[0]?.score ?? 0;
+  const top = reference[0]!.score;
+  const eps = top * 1e-6;
+  expect(fast.length, q).toBe(Math.min(reference.length, MAX_MATCHES));
+  for (const id of fast) expect(score.has(id), q).toBe(true);
   for (let k = 1; k < fast.length; k++) {
-    expect(score.get(fast[k]!)!, `${q} @${k}`).toBeLessThanOrEqual(score.get(fast[k - 1]!)! + top * 1e-6);
+    expect(score.get(fast[k]!)!, `${q} @${k}`).toBeLessThanOrEqual(score.get(fast[k - 1]!)! + eps);
   }
+  // Nothing left out scores above what was kept.
+  const kept = new Set(fast);
+  const worstKept = score.get(fast.at(-1)!)!;
+  for (const h of reference) if (!kept.has(h.id)) expect(h.score, q).toBeLessThanOrEqual(worstKept + eps);
 }
 
 describe("search ranking", () => {
   let builtin: SearchIndex;
   let webshop: SearchIndex;
   beforeAll(async () => {
-    builtin = new SearchIndex(generateBuiltinCatalog({ seed: 42, count: 5000 }));
+    builtin = new SearchIndex(generateBuiltinCatalog({ seed: 42, count: 20000 }));
     webshop = new SearchIndex(await loadWebShopCatalog(dataset("webshop-1k/products_1000.jsonl")));
   });
 
@@ -39,12 +48,16 @@ describe("search ranking", () => {
     const queries = humanQueries().filter((_, i) => i % 10 === 0);
     expect(queries.length).toBeGreaterThan(100);
     let compared = 0;
+    let windowed = 0;
     for (const q of queries) {
       expectSameRanking(builtin, q);
       expectSameRanking(webshop, q);
       if (webshop.referenceSearch(q).length > 0) compared++;
+      if (builtin.referenceSearch(q).length > MAX_MATCHES) windowed++;
     }
     expect(compared).toBeGreaterThan(queries.length * 0.9);
+    // The relevance window is exercised too.
+    expect(windowed).toBeGreaterThan(10);
   });
 
   it("finds what the words say: a product's own title ranks it first", () => {
@@ -109,6 +122,23 @@ describe("search ranking", () => {
       }
       expect(seen.length, sort).toBe(first.total);
       expect(new Set(seen).size, sort).toBe(first.total);
+    }
+  });
+});
+
+describe("topKeys", () => {
+  it("selects exactly the k largest of distinct values", () => {
+    for (const [n, k] of [
+      [10, 3],
+      [1000, 1],
+      [5000, 2000],
+      [2000, 2000],
+      [100, 250],
+      [7, 7],
+    ] as const) {
+      const values = Array.from({ length: n }, (_, i) => ((i * 7919) % 10007) + i / 1e6);
+      const got = [...topKeys(Float64Array.from(values), k)].sort((a, b) => b - a);
+      expect(got, `${n}/${k}`).toEqual([...values].sort((a, b) => b - a).slice(0, k));
     }
   });
 });
