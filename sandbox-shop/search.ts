@@ -145,7 +145,13 @@ export class SearchIndex {
   private readonly brandOf: Int32Array;
   private readonly brands: string[];
   private readonly brandIds: Map<string, number>;
-  private readonly featuresOf: Int32Array[];
+  /** Attribute ids of product i are featureFlat[featureStart[i] .. featureStart[i + 1]). */
+  private readonly featureStart: Int32Array;
+  private readonly featureFlat: Int32Array;
+  /** Index into PRICE_BUCKETS of each product's base price. */
+  private readonly priceBucket: Uint8Array;
+  /** Whole-star rating level 0–5 (0 = no rating). */
+  private readonly ratingLevel: Uint8Array;
   private readonly features: string[];
   private readonly featureIds: Map<string, number>;
   private readonly price: Float64Array;
@@ -188,7 +194,10 @@ export class SearchIndex {
     this.brandIds = new Map();
     this.features = [];
     this.featureIds = new Map();
-    this.featuresOf = new Array(n);
+    this.featureStart = new Int32Array(n + 1);
+    this.priceBucket = new Uint8Array(n);
+    this.ratingLevel = new Uint8Array(n);
+    const flat: number[] = [];
     this.price = new Float64Array(n);
     this.rating = new Float32Array(n);
     this.reviews = new Int32Array(n);
@@ -200,11 +209,18 @@ export class SearchIndex {
       const p = products[i] as Product;
       this.categoryOf[i] = catIds.get(p.category) ?? 0;
       this.brandOf[i] = intern(p.brand, this.brands, this.brandIds);
-      this.featuresOf[i] = Int32Array.from(p.attributes, (a) => intern(a, this.features, this.featureIds));
+      for (const a of p.attributes) flat.push(intern(a, this.features, this.featureIds));
+      this.featureStart[i + 1] = flat.length;
+      this.priceBucket[i] = Math.max(
+        0,
+        PRICE_BUCKETS.findIndex((b) => p.price >= (b.min ?? -Infinity) && p.price < (b.max ?? Infinity)),
+      );
+      this.ratingLevel[i] = Math.floor(p.rating ?? 0);
       this.price[i] = p.price;
       this.rating[i] = p.rating ?? 0;
       this.reviews[i] = p.review_count;
     }
+    this.featureFlat = Int32Array.from(flat);
     const ids = () => Int32Array.from({ length: n }, (_, i) => i);
     const popularity = (i: number) => Math.log1p(this.reviews[i] as number) * (this.rating[i] as number);
     this.byPopularity = ids().sort((a, b) => popularity(b) - popularity(a) || a - b);
@@ -458,43 +474,47 @@ export class SearchIndex {
     const catCounts = new Int32Array(this.categorySlugs.length);
     const brandCounts = new Int32Array(this.brands.length);
     const featureCounts = new Int32Array(this.features.length);
-    const ratingCounts = new Int32Array(RATING_STEPS.length);
+    const levelCounts = new Int32Array(6);
     const priceCounts = new Int32Array(PRICE_BUCKETS.length);
     const passing: number[] = [];
+    const { categoryOf, price, rating, brandOf, featureStart, featureFlat, priceBucket, ratingLevel } = this;
+    const anyBrand = brandSet.size === 0;
 
     // Facets are disjunctive: each one counts what the results would be with every other filter applied.
     for (let k = 0; k < matches.length; k++) {
       const i = matches[k] as number;
-      const okCat = catFilter === -1 ? !unknownCategory : this.categoryOf[i] === catFilter;
-      const price = this.price[i] as number;
-      const okPrice = price >= minPrice && price < maxPrice;
-      const rating = this.rating[i] as number;
-      const okRating = rating >= minRating;
-      const okBrand = brandSet.size === 0 || brandSet.has(this.brandOf[i] as number);
-      const feats = this.featuresOf[i] as Int32Array;
+      const okCat = catFilter === -1 ? !unknownCategory : categoryOf[i] === catFilter;
+      const p = price[i] as number;
+      const okPrice = p >= minPrice && p < maxPrice;
+      const okRating = (rating[i] as number) >= minRating;
+      const okBrand = anyBrand || brandSet.has(brandOf[i] as number);
+      const from = featureStart[i] as number;
+      const to = featureStart[i + 1] as number;
       let okFeat = true;
-      for (const w of wantedFeatures) {
-        if (!feats.includes(w)) {
-          okFeat = false;
-          break;
+      for (let w = 0; w < wantedFeatures.length && okFeat; w++) {
+        okFeat = false;
+        for (let a = from; a < to; a++) {
+          if (featureFlat[a] === wantedFeatures[w]) {
+            okFeat = true;
+            break;
+          }
         }
       }
       const rest = okPrice && okRating && okBrand && okFeat;
-      if (rest) bump(catCounts, this.categoryOf[i] as number);
+      if (rest) bump(catCounts, categoryOf[i] as number);
       if (!okCat) continue;
-      if (okRating && okBrand && okFeat) {
-        for (let b = 0; b < PRICE_BUCKETS.length; b++) {
-          const bucket = PRICE_BUCKETS[b]!;
-          if (price >= (bucket.min ?? -Infinity) && price < (bucket.max ?? Infinity)) bump(priceCounts, b);
-        }
-      }
-      if (okPrice && okBrand && okFeat) {
-        for (let r = 0; r < RATING_STEPS.length; r++) if (rating >= RATING_STEPS[r]!) bump(ratingCounts, r);
-      }
-      if (okPrice && okRating && okFeat) bump(brandCounts, this.brandOf[i] as number);
-      if (okPrice && okRating && okBrand) for (const a of feats) bump(featureCounts, a);
+      if (okRating && okBrand && okFeat) bump(priceCounts, priceBucket[i] as number);
+      if (okPrice && okBrand && okFeat) bump(levelCounts, ratingLevel[i] as number);
+      if (okPrice && okRating && okFeat) bump(brandCounts, brandOf[i] as number);
+      if (okPrice && okRating && okBrand) for (let a = from; a < to; a++) bump(featureCounts, featureFlat[a] as number);
       if (rest) passing.push(i);
     }
+    // "N stars & up" counts every product whose whole-star level is at least N.
+    const ratingCounts = RATING_STEPS.map((step) => {
+      let n = 0;
+      for (let level = step; level < levelCounts.length; level++) n += levelCounts[level] as number;
+      return n;
+    });
 
     return {
       capped: req.q.trim() !== "" && matches.length >= MAX_MATCHES,

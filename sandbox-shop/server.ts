@@ -308,9 +308,11 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
   function readSelection(product: Product, raw: Record<string, unknown>, prefix: string, shop: RequestShop) {
     const selection: Record<string, string> = {};
     const errors: string[] = [];
+    const rejected = new Set<string>();
     for (const option of product.options) {
       const value = first(raw[prefix + option.name]);
       if (value === undefined || value === "") continue;
+      rejected.add(option.name);
       if (!option.values.some((v) => v.value === value)) {
         errors.push(
           `“${value}” is not a ${option.name} of this product. Choose one of: ${option.values.map((v) => v.value).join(", ")}.`,
@@ -321,9 +323,10 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
         );
       } else {
         selection[option.name] = value;
+        rejected.delete(option.name);
       }
     }
-    return { selection, errors };
+    return { selection, errors, rejected };
   }
 
   app.get<{ Params: { id: string } }>("/product/:id", async (req, reply) => {
@@ -345,9 +348,9 @@ export async function createShop(opts: ShopOptions): Promise<Shop> {
     const product = productId ? byId.get(productId) : undefined;
     if (!product) return notFound(req, reply, `There is no product with id “${productId ?? ""}”.`);
     const shop = req.shop!;
-    const { selection, errors } = readSelection(product, body, "option_", shop);
+    const { selection, errors, rejected } = readSelection(product, body, "option_", shop);
     for (const option of product.options) {
-      if (selection[option.name] === undefined && !errors.some((e) => e.includes(option.name))) {
+      if (selection[option.name] === undefined && !rejected.has(option.name)) {
         errors.push(`Please select a ${option.name}.`);
       }
     }
