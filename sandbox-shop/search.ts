@@ -506,7 +506,8 @@ export class SearchIndex {
       if (okRating && okBrand && okFeat) bump(priceCounts, priceBucket[i] as number);
       if (okPrice && okBrand && okFeat) bump(levelCounts, ratingLevel[i] as number);
       if (okPrice && okRating && okFeat) bump(brandCounts, brandOf[i] as number);
-      if (okPrice && okRating && okBrand) for (let a = from; a < to; a++) bump(featureCounts, featureFlat[a] as number);
+      if (okPrice && okRating && okBrand)
+        for (let a = from; a < to; a++) bump(featureCounts, featureFlat[a] as number);
       if (rest) passing.push(i);
     }
     // "N stars & up" counts every product whose whole-star level is at least N.
