@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createShop, type Shop } from "../sandbox-shop/server.ts";
 import { VariantSet, variantsFromData } from "../sandbox-shop/variants.ts";
@@ -482,6 +483,30 @@ describe("API", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain("instruction");
     expect((await api.json("/api/events")).status).toBe(400);
+  });
+});
+
+describe("unexpected errors", () => {
+  it("answer 500 with a plain page, keep internals out of it, and log them", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => lines.push(line) });
+    const broken = {
+      ...fixtureCatalog(),
+      reviewsFor: () => {
+        throw new Error("review store down: secret-host:5432");
+      },
+    };
+    const sep = await createShop({ catalog: broken, logger });
+    await sep.listen(0);
+    try {
+      const page = await new Client(sep.url).get("/product/HP1");
+      expect(page.status).toBe(500);
+      expect(page.body).toContain("Something went wrong");
+      expect(page.body).not.toContain("secret-host");
+      expect(lines.join("")).toContain("review store down: secret-host:5432");
+    } finally {
+      await sep.close();
+    }
   });
 });
 
