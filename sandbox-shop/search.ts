@@ -529,7 +529,7 @@ export class SearchIndex {
         features: topFacet(featureCounts, this.features, f.features ?? []),
         ratings: RATING_STEPS.map((r, k) => ({
           value: String(r),
-          label: `${r} stars & up`,
+          label: `${r} ${r === 1 ? "star" : "stars"} & up`,
           count: ratingCounts[k] as number,
         })),
         prices: PRICE_BUCKETS.map((b, k) => ({

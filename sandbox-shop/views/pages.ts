@@ -212,7 +212,7 @@ function activeFilters(state: SearchState): SafeHtml | string {
   }
   if (f.min_rating !== undefined) {
     chips.push(
-      html`<li>${f.min_rating} stars & up <a href="${searchUrl(state, { min_rating: undefined })}" aria-label="Remove rating filter">×</a></li>`,
+      html`<li>${f.min_rating} ${f.min_rating === 1 ? "star" : "stars"} &amp; up <a href="${searchUrl(state, { min_rating: undefined })}" aria-label="Remove rating filter">×</a></li>`,
     );
   }
   for (const b of f.brands ?? []) {
