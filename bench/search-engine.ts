@@ -1,36 +1,14 @@
-/**
- * In-process search cost per query, against MiniSearch's own search in the same run.
- *
- *   node bench/search-engine.ts [--size 100000] [--runs 3]
- *
- * For every distinct real human query (WebShop goal_query_map): MiniSearch.search() as the library
- * ranks it (the reference), then SearchIndex.search() on a fresh index (cold: empty query caches, the
- * common words scored at start-up), then the same again (warm: cached). Medians over --runs.
- */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateBuiltinCatalog } from "../sandbox-shop/catalog/builtin.ts";
 import { PER_PAGE, SearchIndex } from "../sandbox-shop/search.ts";
+import { humanQueries } from "./human-queries.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
   options: { size: { type: "string", default: "100000" }, runs: { type: "string", default: "3" } },
 });
 const size = Number(args.size);
 const runs = Number(args.runs);
-const queryMap = JSON.parse(
-  readFileSync(join(root, "..", "shared", "datasets", "webshop-goals", "goal_query_map.train.json"), "utf8"),
-) as Record<string, string[]>;
-const queries = [
-  ...new Set(
-    Object.values(queryMap)
-      .flat()
-      .map((q) => q.trim())
-      .filter(Boolean),
-  ),
-];
+const queries = humanQueries();
 const catalog = generateBuiltinCatalog({ seed: 42, count: size });
 
 function percentiles(times: number[]): { p50: number; p99: number; mean: number } {

@@ -12,15 +12,13 @@
  * Each phase runs --runs times (a fresh shop per run for the cold phase); the table shows medians of p50/p99.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { generateBuiltinCatalog } from "../sandbox-shop/catalog/builtin.ts";
+import { humanQueries, ROOT as root } from "./human-queries.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "2000,100000" },
@@ -34,16 +32,7 @@ const connections = Number(args.connections);
 const duration = Number(args.duration);
 const runs = Number(args.runs);
 
-const queryFile = join(root, "..", "shared", "datasets", "webshop-goals", "goal_query_map.train.json");
-const queryMap = JSON.parse(readFileSync(queryFile, "utf8")) as Record<string, string[]>;
-const queries = [
-  ...new Set(
-    Object.values(queryMap)
-      .flat()
-      .map((q) => q.trim())
-      .filter(Boolean),
-  ),
-];
+const queries = humanQueries();
 
 /** Catalog words (not from the human query set) used only to warm the server process up. */
 const WARMUP_QUERIES = [
