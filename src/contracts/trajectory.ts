@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { ActionSchema } from "./action.ts";
+import { GoalSchema } from "./goal.ts";
+import { OrderSchema } from "./shop.ts";
+
+/** What happened when the browser carried out an action. */
+export const StepResultSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), navigated: z.boolean() }).strict(),
+  z.object({ ok: z.literal(false), error: z.string() }).strict(),
+]);
+export type StepResult = z.infer<typeof StepResultSchema>;
+
+/** One observe → decide → act step of a shopping session. */
+export const StepSchema = z
+  .object({
+    index: z.number().int().nonnegative(),
+    timestamp: z.string(),
+    url: z.string(),
+    /** The simplified HTML the policy saw (OPeRA: simplified_html). */
+    observation: z.string(),
+    /** Written by the policy before the action, at every step. */
+    rationale: z.string(),
+    action: ActionSchema,
+    result: StepResultSchema,
+    duration_ms: z.number().nonnegative(),
+    /** Where the step's time went. */
+    timings: z
+      .object({
+        observe_ms: z.number().nonnegative(),
+        simplify_ms: z.number().nonnegative(),
+        decide_ms: z.number().nonnegative(),
+        act_ms: z.number().nonnegative(),
+      })
+      .strict(),
+  })
+  .strict();
+export type Step = z.infer<typeof StepSchema>;
+
+export const SESSION_STATUSES = [
+  "purchased",
+  "terminated",
+  "max_steps",
+  "max_time",
+  "loop",
+  "error",
+  "aborted",
+  "budget_exceeded",
+] as const;
+export const SessionStatusSchema = z.enum(SESSION_STATUSES);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+export const SessionRecordSchema = z
+  .object({
+    session_id: z.string(),
+    run_id: z.string(),
+    persona: z.object({ id: z.string(), name: z.string() }).strict(),
+    scenario: z.object({ id: z.string(), goal: GoalSchema }).strict(),
+    variant: z.string().nullable(),
+    replica: z.number().int().nonnegative(),
+    seed: z.number().int(),
+    policy: z
+      .object({ kind: z.string(), model: z.string().nullable(), prompt_version: z.string().nullable() })
+      .strict(),
+    status: SessionStatusSchema,
+    /** Why the session ended, in words (the error message for `error`). */
+    reason: z.string(),
+    steps: z.array(StepSchema),
+    /** From the shop's own event log when the shop provides one. */
+    outcome: z
+      .object({
+        orders: z.array(OrderSchema),
+        goal_score: z.number().min(0).max(1).nullable(),
+        events: z.number().int().nonnegative().nullable(),
+      })
+      .strict(),
+    usage: z
+      .object({
+        input_tokens: z.number().int().nonnegative(),
+        output_tokens: z.number().int().nonnegative(),
+        cost_usd: z.number().nonnegative(),
+        policy_ms: z.number().nonnegative(),
+      })
+      .strict(),
+    started_at: z.string(),
+    ended_at: z.string(),
+    duration_ms: z.number().nonnegative(),
+  })
+  .strict();
+export type SessionRecord = z.infer<typeof SessionRecordSchema>;
+
+export const RunManifestSchema = z
+  .object({
+    run_id: z.string(),
+    status: z.enum(["running", "finished", "aborted", "failed"]),
+    started_at: z.string(),
+    ended_at: z.string().nullable(),
+    seed: z.number().int(),
+    /** The fully resolved configuration the run used. */
+    config: z.record(z.string(), z.unknown()),
+    versions: z.object({ shopsim: z.string(), node: z.string(), playwright: z.string().nullable() }).strict(),
+    git_revision: z.string().nullable(),
+    shop: z.object({ url: z.string(), started_by_run: z.boolean(), catalog: z.string().nullable() }).strict(),
+    counts: z
+      .object({
+        planned: z.number().int().nonnegative(),
+        recorded: z.number().int().nonnegative(),
+        by_status: z.record(z.string(), z.number().int().nonnegative()),
+        steps: z.number().int().nonnegative(),
+      })
+      .strict(),
+  })
+  .strict();
+export type RunManifest = z.infer<typeof RunManifestSchema>;
