@@ -1,0 +1,211 @@
+import type { Action, SimplifiedPage } from "../contracts/action.ts";
+import type { Persona, Scenario } from "../contracts/scenario.ts";
+import type { SessionRecord, SessionStatus, Step, StepResult } from "../contracts/trajectory.ts";
+import type { Policy } from "../policy/types.ts";
+import type { ShopClient } from "./shop-client.ts";
+
+/** The browser as a session sees it (implemented by src/browser's BrowserSession). */
+export interface SessionBrowser {
+  goto(url: string): Promise<void>;
+  observe(): Promise<{ url: string; title: string; html: string }>;
+  act(
+    action: Action,
+    elements: SimplifiedPage["elements"],
+    opts: { signal: AbortSignal },
+  ): Promise<StepResult>;
+}
+
+export interface SessionLimits {
+  maxSteps: number;
+  /** Wall-clock budget for the whole session. */
+  maxWallMs: number;
+  /** Budget for one policy decision. */
+  decideTimeoutMs: number;
+  /** The same page and the same action this many times in a row ends the session as a loop. */
+  loopRepeats: number;
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  maxSteps: 30,
+  maxWallMs: 5 * 60_000,
+  decideTimeoutMs: 60_000,
+  loopRepeats: 4,
+};
+
+export interface SessionSpec {
+  sessionId: string;
+  runId: string;
+  persona: Persona;
+  scenario: Scenario;
+  variant: string | null;
+  replica: number;
+  seed: number;
+  startUrl: string;
+}
+
+export interface SessionDeps {
+  browser: SessionBrowser;
+  simplify: (html: string, url: string) => SimplifiedPage;
+  policy: Policy;
+  shop: ShopClient | null;
+  limits?: Partial<SessionLimits>;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+class Stop {
+  readonly status: SessionStatus;
+  readonly reason: string;
+  constructor(status: SessionStatus, reason: string) {
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/**
+ * One shopping session: observe → simplify → decide → act, until the policy terminates, an order is
+ * placed, or a limit is hit. Never throws for what happens inside the session: a failure becomes
+ * status `error` with its message, a cancellation becomes `aborted`; the record is always complete.
+ */
+export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<SessionRecord> {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const now = deps.now ?? (() => performance.now());
+  const signal = deps.signal ?? new AbortController().signal;
+  const startedAt = new Date();
+  const t0 = now();
+  const steps: Step[] = [];
+  let policyMs = 0;
+  const usage = { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+  let stop: Stop | null = null;
+
+  try {
+    if (deps.shop && spec.scenario.goal)
+      await deps.shop.setGoal(spec.sessionId, spec.scenario.goal, spec.variant, signal);
+    await deps.browser.goto(spec.startUrl);
+    for (let index = 0; index < limits.maxSteps && !stop; index++) {
+      if (signal.aborted) throw signal.reason ?? new Error("aborted");
+      if (now() - t0 > limits.maxWallMs) {
+        stop = new Stop("max_time", `wall-time limit of ${limits.maxWallMs} ms reached after ${index} steps`);
+        break;
+      }
+      const stepStart = now();
+      const seen = await deps.browser.observe();
+      const observed = now();
+      const page = deps.simplify(seen.html, seen.url);
+      const simplified = now();
+      const decideSignal = AbortSignal.any([signal, AbortSignal.timeout(limits.decideTimeoutMs)]);
+      const decision = await deps.policy.decide({
+        persona: spec.persona,
+        scenario: spec.scenario,
+        history: steps,
+        observation: { url: seen.url, title: seen.title, html: page.html, names: Object.keys(page.elements) },
+        signal: decideSignal,
+      });
+      const decided = now();
+      policyMs += decided - simplified;
+      if (decision.usage) {
+        usage.input_tokens += decision.usage.input_tokens;
+        usage.output_tokens += decision.usage.output_tokens;
+        usage.cost_usd += decision.usage.cost_usd;
+      }
+      const result: StepResult =
+        decision.action.type === "terminate"
+          ? { ok: true, navigated: false }
+          : await deps.browser.act(decision.action, page.elements, { signal });
+      const acted = now();
+      steps.push({
+        index,
+        timestamp: new Date().toISOString(),
+        url: seen.url,
+        observation: page.html,
+        rationale: decision.rationale,
+        action: decision.action,
+        result,
+        duration_ms: round(acted - stepStart),
+        timings: {
+          observe_ms: round(observed - stepStart),
+          simplify_ms: round(simplified - observed),
+          decide_ms: round(decided - simplified),
+          act_ms: round(acted - decided),
+        },
+      });
+      if (decision.action.type === "terminate") {
+        stop = new Stop("terminated", decision.rationale || "the policy ended the session");
+      } else if (result.ok && result.navigated && deps.shop) {
+        const orders = await deps.shop.orders(spec.sessionId, signal);
+        if (orders && orders.length > 0)
+          stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
+      }
+      if (!stop && isLoop(steps, limits.loopRepeats)) {
+        stop = new Stop("loop", `the same action on the same page ${limits.loopRepeats} times in a row`);
+      }
+    }
+    stop ??= new Stop("max_steps", `step limit of ${limits.maxSteps} reached`);
+  } catch (error) {
+    stop = signal.aborted
+      ? new Stop("aborted", `stopped: ${reasonText(signal.reason)}`)
+      : new Stop("error", error instanceof Error ? error.message : String(error));
+  }
+
+  let outcome: SessionRecord["outcome"] = { orders: [], goal_score: null, events: null };
+  if (deps.shop) {
+    try {
+      const [orders, events] = await Promise.all([
+        deps.shop.orders(spec.sessionId),
+        deps.shop.events(spec.sessionId),
+      ]);
+      const scores = (orders ?? [])
+        .map((o) => o.goal_score?.score)
+        .filter((s): s is number => s !== undefined);
+      outcome = {
+        orders: orders ?? [],
+        goal_score: scores.length > 0 ? Math.max(...scores) : null,
+        events: events ? events.length : null,
+      };
+      // An order the shop recorded is a purchase whatever ended the loop (e.g. the last step).
+      if (outcome.orders.length > 0 && stop.status !== "error" && stop.status !== "aborted") {
+        stop = new Stop("purchased", `order ${outcome.orders.map((o) => o.order_id).join(", ")} placed`);
+      }
+    } catch (error) {
+      if (stop.status !== "error")
+        stop = new Stop("error", `reading the outcome from the shop failed: ${(error as Error).message}`);
+    }
+  }
+
+  const endedAt = new Date();
+  return {
+    session_id: spec.sessionId,
+    run_id: spec.runId,
+    persona: { id: spec.persona.id, name: spec.persona.name },
+    scenario: { id: spec.scenario.id, goal: spec.scenario.goal },
+    variant: spec.variant,
+    replica: spec.replica,
+    seed: spec.seed,
+    policy: { kind: deps.policy.kind, model: deps.policy.model, prompt_version: deps.policy.promptVersion },
+    status: stop.status,
+    reason: stop.reason,
+    steps,
+    outcome,
+    usage: { ...usage, policy_ms: round(policyMs) },
+    started_at: startedAt.toISOString(),
+    ended_at: endedAt.toISOString(),
+    duration_ms: round(now() - t0),
+  };
+}
+
+function isLoop(steps: readonly Step[], repeats: number): boolean {
+  if (steps.length < repeats) return false;
+  const last = steps.slice(-repeats);
+  const key = (s: Step) => `${s.url}\n${JSON.stringify(s.action)}`;
+  const first = key(last[0] as Step);
+  return last.every((s) => key(s) === first);
+}
+
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? "aborted" : String(reason);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import type { Action, SimplifiedPage } from "../src/contracts/action.ts";
+import type { Persona, Scenario } from "../src/contracts/scenario.ts";
+import type { StepResult } from "../src/contracts/trajectory.ts";
+import { SessionRecordSchema } from "../src/contracts/trajectory.ts";
+import { ReplayPolicy } from "../src/policy/replay.ts";
+import type { Policy } from "../src/policy/types.ts";
+import { runSession, type SessionBrowser } from "../src/session/run-session.ts";
+
+/** A scripted browser: page i is served after the i-th navigation; records what it was asked to do. */
+class FakeBrowser implements SessionBrowser {
+  acts: Action[] = [];
+  private page = 0;
+  private readonly fail: string | null;
+  constructor(fail: string | null = null) {
+    this.fail = fail;
+  }
+  async goto(): Promise<void> {}
+  async observe() {
+    if (this.fail && this.page === 1) throw new Error(this.fail);
+    return {
+      url: `http://shop.test/p${this.page}`,
+      title: `Page ${this.page}`,
+      html: `<main><a id="next">Next</a></main>`,
+    };
+  }
+  async act(action: Action): Promise<StepResult> {
+    this.acts.push(action);
+    if (action.type === "click" && action.name === "next") {
+      this.page++;
+      return { ok: true, navigated: true };
+    }
+    return { ok: false, error: `no element named "${"name" in action ? action.name : ""}"` };
+  }
+}
+
+const simplify = (html: string, url: string): SimplifiedPage => ({
+  url,
+  title: "",
+  html,
+  elements: { next: { css: "#next", kind: "link", label: "Next", disabled: false } },
+});
+
+const persona = { id: "p1", name: "Pat" } as unknown as Persona;
+const scenario = {
+  id: "s1",
+  goal: { instruction: "look around" },
+  start: "/",
+  max_steps: 30,
+} as unknown as Scenario;
+const spec = {
+  sessionId: "s-1",
+  runId: "r-1",
+  persona,
+  scenario,
+  variant: null,
+  replica: 0,
+  seed: 1,
+  startUrl: "http://shop.test/",
+};
+const click = (name: string) => ({ action: { type: "click" as const, name }, rationale: `go to ${name}` });
+
+describe("runSession", () => {
+  it("records every step with rationale, action, result and timings, and ends on terminate", async () => {
+    const browser = new FakeBrowser();
+    const policy = new ReplayPolicy([click("next"), click("next")]);
+    const record = await runSession(spec, { browser, simplify, policy, shop: null });
+    expect(SessionRecordSchema.parse(record)).toBeTruthy();
+    expect(record.status).toBe("terminated");
+    expect(record.steps.map((s) => s.action.type)).toEqual(["click", "click", "terminate"]);
+    expect(record.steps.map((s) => s.url)).toEqual([
+      "http://shop.test/p0",
+      "http://shop.test/p1",
+      "http://shop.test/p2",
+    ]);
+    expect(record.steps[0]!.rationale).toBe("go to next");
+    expect(record.steps[0]!.result).toEqual({ ok: true, navigated: true });
+    expect(record.policy.kind).toBe("replay");
+  });
+
+  it("feeds a failed action back as a step result and goes on", async () => {
+    const record = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy([click("nope"), click("next")]),
+      shop: null,
+    });
+    expect(record.steps[0]!.result).toEqual({ ok: false, error: 'no element named "nope"' });
+    expect(record.steps[1]!.result.ok).toBe(true);
+  });
+
+  it("stops at max steps and on a loop", async () => {
+    const many = Array.from({ length: 10 }, () => click("next"));
+    const limited = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy(many),
+      shop: null,
+      limits: { maxSteps: 3 },
+    });
+    expect(limited.status).toBe("max_steps");
+    expect(limited.steps).toHaveLength(3);
+    const stuck = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy(Array.from({ length: 10 }, () => click("nope"))),
+      shop: null,
+      limits: { loopRepeats: 3 },
+    });
+    expect(stuck.status).toBe("loop");
+    expect(stuck.steps).toHaveLength(3);
+  });
+
+  it("records a throwing browser as an error, and an abort as aborted", async () => {
+    const failed = await runSession(spec, {
+      browser: new FakeBrowser("renderer crashed"),
+      simplify,
+      policy: new ReplayPolicy([click("next"), click("next")]),
+      shop: null,
+    });
+    expect(failed.status).toBe("error");
+    expect(failed.reason).toBe("renderer crashed");
+    expect(failed.steps).toHaveLength(1);
+
+    const controller = new AbortController();
+    const slow: Policy = {
+      kind: "slow",
+      model: null,
+      promptVersion: null,
+      decide: ({ signal }) =>
+        new Promise((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+    };
+    setTimeout(() => controller.abort(new Error("Ctrl-C")), 30);
+    const aborted = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: slow,
+      shop: null,
+      signal: controller.signal,
+    });
+    expect(aborted.status).toBe("aborted");
+    expect(aborted.reason).toContain("Ctrl-C");
+  });
+
+  it("ends on the wall-time limit", async () => {
+    let t = 0;
+    const record = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy(Array.from({ length: 10 }, () => click("next"))),
+      shop: null,
+      limits: { maxWallMs: 1000 },
+      now: () => (t += 300),
+    });
+    expect(record.status).toBe("max_time");
+  });
+});
