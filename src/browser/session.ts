@@ -1,0 +1,630 @@
+import type { BrowserContext, Locator, Page, Request, Route, WebSocketRoute } from "playwright";
+import type { Action, ElementKind, ElementLocator } from "../contracts/action.ts";
+import { InputError } from "../contracts/errors.ts";
+import type { Logger } from "../log.ts";
+import { BrowserError, firstLine, isAbortError, raceAbort, sleep, throwIfAborted } from "./errors.ts";
+import { closestNames } from "./names.ts";
+import type { BlockedRequest, OriginGuard } from "./origins.ts";
+
+/** What `act` did. `ok: false` is the policy's mistake or the page's refusal, fed back to the policy. */
+export type ActResult = { ok: true; navigated: boolean } | { ok: false; error: string };
+
+export interface ActOptions {
+  signal?: AbortSignal;
+  /** Budget for the whole action, including waiting for the next page. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface PageSnapshot {
+  url: string;
+  title: string;
+  /** The rendered DOM as HTML (page.content()), for the simplifier. */
+  html: string;
+  /** PNG of the viewport, when asked for. */
+  screenshot?: Buffer;
+}
+
+export const DEFAULT_ACT_TIMEOUT_MS = 10_000;
+
+/** Runs in the page: mirrors live form state into attributes (passwords and files excepted). */
+const REFLECT_FORM_STATE = `(() => {
+  for (const el of document.querySelectorAll("input, textarea, select")) {
+    if (el.tagName === "SELECT") {
+      for (const o of el.options) o.toggleAttribute("selected", o.selected);
+    } else if (el.tagName === "TEXTAREA") {
+      el.textContent = el.value;
+    } else if (el.type === "checkbox" || el.type === "radio") {
+      el.toggleAttribute("checked", el.checked);
+    } else if (el.type !== "password" && el.type !== "file") {
+      el.setAttribute("value", el.value);
+    }
+  }
+})()`;
+/** How long after an action a navigation may still start (a click's form submit, a JS redirect). */
+const NAVIGATION_START_WINDOW_MS = 150;
+/** Without a navigation: wait until the network has been quiet this long, at most QUIET_CAP_MS. */
+const QUIET_MS = 100;
+const QUIET_CAP_MS = 1_000;
+/** After a navigation: the same, networkidle-like, capped so a chatty page cannot stall a step. */
+const NAVIGATION_QUIET_MS = 500;
+const NAVIGATION_QUIET_CAP_MS = 3_000;
+const POLL_MS = 20;
+
+/** Which element kinds each element action can be used on. */
+const KINDS_FOR: Record<"click" | "type" | "type_and_submit" | "select", readonly ElementKind[]> = {
+  click: ["link", "button", "checkbox", "radio", "option", "text_input", "textarea"],
+  type: ["text_input", "textarea"],
+  type_and_submit: ["text_input", "textarea"],
+  select: ["select"],
+};
+
+/** What the current action caused, collected from page events. */
+interface Watch {
+  navigationStarted: boolean;
+  committed: boolean;
+  failed: { url: string; errorText: string } | null;
+}
+
+export interface SessionInit {
+  context: BrowserContext;
+  origin: string;
+  guard: OriginGuard;
+  logger: Logger;
+  defaultTimeoutMs: number;
+  /** Called once, after the context is closed, so the pool can count the session out. */
+  onClosed: () => void;
+}
+
+/**
+ * One shopper's browser: an isolated context (own cookies, cache, storage) with one page, limited to
+ * the shop's origin and the allowed origins. Created by `BrowserPool.session()`; close it when the
+ * shopping session ends (the pool also closes it on shutdown).
+ *
+ * The policy only names elements; `act` resolves the name through the observation's element map and
+ * reports every problem (unknown name, element gone, hidden, disabled, wrong kind, timeout) as
+ * `{ok: false, error}` for the policy to read. It throws only when the caller's signal aborts
+ * (BrowserAbortError) or the browser itself is gone (BrowserError, retryable).
+ */
+export class BrowserSession {
+  readonly origin: string;
+  /** Requests refused because their origin is not allowed, oldest first. */
+  readonly blockedRequests: BlockedRequest[] = [];
+
+  readonly #context: BrowserContext;
+  readonly #guard: OriginGuard;
+  readonly #log: Logger;
+  readonly #defaultTimeoutMs: number;
+  readonly #onClosed: () => void;
+  #page: Page | null = null;
+  #pageCrashed = false;
+  #inflight = new Set<Request>();
+  #lastNetworkActivity = Date.now();
+  #watch: Watch = { navigationStarted: false, committed: false, failed: null };
+  #closing: Promise<void> | null = null;
+
+  private constructor(init: SessionInit) {
+    this.#context = init.context;
+    this.origin = init.origin;
+    this.#guard = init.guard;
+    this.#log = init.logger;
+    this.#defaultTimeoutMs = init.defaultTimeoutMs;
+    this.#onClosed = init.onClosed;
+  }
+
+  /** Sets up origin blocking and the first page. Closes the context itself if that fails. */
+  static async open(init: SessionInit): Promise<BrowserSession> {
+    const session = new BrowserSession(init);
+    try {
+      await init.context.route(
+        (url) => !init.guard.allows(url),
+        (route) => session.#block(route),
+      );
+      await init.context.routeWebSocket(
+        (url) => !init.guard.allows(url),
+        (ws) => session.#blockWebSocket(ws),
+      );
+      await session.#livePage();
+    } catch (err) {
+      await session.close().catch(() => {});
+      throw err;
+    }
+    return session;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Loads `url` (absolute, or relative to the shop origin) and waits until it has settled. Throws an
+   * InputError for a URL outside the allowed origins, a BrowserError (retryable) when the page cannot
+   * be loaded, a BrowserAbortError when `signal` aborts.
+   */
+  async goto(url: string, opts: ActOptions = {}): Promise<void> {
+    const { signal } = opts;
+    const what = `goto(${url})`;
+    throwIfAborted(signal, what);
+    const target = new URL(url, `${this.origin}/`).href;
+    if (!this.#guard.allows(target)) {
+      throw new InputError(
+        "goto",
+        `${target} is outside this session's allowed origins (${this.#guard.describe()}); add its origin to allowedOrigins to visit it`,
+      );
+    }
+    const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const page = await this.#livePage();
+    try {
+      await raceAbort(page.goto(target, { waitUntil: "domcontentloaded", timeout: timeoutMs }), signal, what);
+      await this.#quiet(NAVIGATION_QUIET_MS, Math.min(NAVIGATION_QUIET_CAP_MS, remaining(deadline)), signal);
+    } catch (err) {
+      if (isAbortError(err)) {
+        await this.#dropPage();
+        throw err;
+      }
+      this.#throwIfBrowserGone(what, err);
+      throw new BrowserError(
+        `could not load ${target}: ${firstLine(err)}; check that the shop at ${this.origin} is up, then retry the job`,
+        err,
+      );
+    }
+  }
+
+  /** The page as it is now: URL, title, rendered HTML and, if asked, a viewport screenshot. */
+  async observe(opts: { screenshot?: boolean; signal?: AbortSignal } = {}): Promise<PageSnapshot> {
+    const { signal } = opts;
+    const what = "observe()";
+    throwIfAborted(signal, what);
+    const page = await this.#livePage();
+    try {
+      const html = await raceAbort(this.#content(page), signal, what);
+      const title = await raceAbort(page.title(), signal, what);
+      const snapshot: PageSnapshot = { url: page.url(), title, html };
+      if (opts.screenshot) {
+        snapshot.screenshot = await raceAbort(
+          page.screenshot({ type: "png", timeout: this.#defaultTimeoutMs }),
+          signal,
+          what,
+        );
+      }
+      return snapshot;
+    } catch (err) {
+      if (isAbortError(err)) {
+        await this.#dropPage();
+        throw err;
+      }
+      this.#throwIfBrowserGone(what, err);
+      throw new BrowserError(`could not read the page at ${page.url()}: ${firstLine(err)}`, err);
+    }
+  }
+
+  /**
+   * Performs `action` on the element the policy named, resolved through `elements` (the element map
+   * of the observation the policy read), then waits for the page to settle.
+   */
+  async act(
+    action: Action,
+    elements: Readonly<Record<string, ElementLocator>>,
+    opts: ActOptions = {},
+  ): Promise<ActResult> {
+    const { signal } = opts;
+    const what = `act(${describeAction(action)})`;
+    throwIfAborted(signal, what);
+    if (action.type === "terminate") return { ok: true, navigated: false };
+    const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const page = await this.#livePage();
+    try {
+      return await raceAbort(
+        this.#perform(page, action, elements, deadline, timeoutMs, signal),
+        signal,
+        what,
+      );
+    } catch (err) {
+      if (isAbortError(err)) {
+        // Closing the page stops whatever Playwright was still waiting for; the next call gets a
+        // fresh page in the same context (same cookies).
+        await this.#dropPage();
+        throw err;
+      }
+      this.#throwIfBrowserGone(what, err);
+      const watch = this.#watch;
+      if (isTimeout(err) && watch.navigationStarted && !watch.committed) {
+        // Playwright's click waits for the navigation it started to commit.
+        return {
+          ok: false,
+          error: `${describeAction(action)}: the next page did not arrive within ${timeoutMs} ms; the shop may be slow, observe the page and try again`,
+        };
+      }
+      return { ok: false, error: explainFailure(action, err, timeoutMs) };
+    }
+  }
+
+  /** Closes the context (and its page). Safe to call twice; the second call waits for the first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const errors: unknown[] = [];
+    try {
+      await this.#context.close();
+    } catch (err) {
+      errors.push(err);
+    }
+    try {
+      this.#onClosed();
+    } catch (err) {
+      errors.push(err);
+    }
+    if (errors.length > 0) {
+      throw new BrowserError(
+        `closing the browser session for ${this.origin} failed: ${firstLine(errors[0])}`,
+      );
+    }
+  }
+
+  async #perform(
+    page: Page,
+    action: Exclude<Action, { type: "terminate" }>,
+    elements: Readonly<Record<string, ElementLocator>>,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ActResult> {
+    if (action.type === "back") {
+      this.#resetWatch();
+      const before = page.url();
+      const response = await page.goBack({ waitUntil: "commit", timeout: remaining(deadline) });
+      if (response === null && page.url() === before && !this.#watch.committed) {
+        return { ok: false, error: "there is no earlier page in this session to go back to" };
+      }
+      return this.#settle(page, before, deadline, timeoutMs, `go back from ${before}`, signal);
+    }
+
+    const { name } = action;
+    const element = elements[name];
+    if (!element) {
+      const names = Object.keys(elements);
+      const hint =
+        names.length === 0
+          ? "this page has no named elements"
+          : `names that are close: ${closestNames(name, names).join(", ")}`;
+      return { ok: false, error: `no element named "${name}" on this page; ${hint}` };
+    }
+    const label = element.label ? ` ("${element.label}")` : "";
+    const kinds = KINDS_FOR[action.type];
+    if (!kinds.includes(element.kind)) return { ok: false, error: wrongKind(action, element, label) };
+
+    const locator = page.locator(element.css);
+    const count = await locator.count();
+    if (count === 0) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} is no longer on the page; observe the page again and pick one of its current names`,
+      };
+    }
+    if (count > 1) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} now matches ${count} elements, so the page changed since it was observed; observe it again`,
+      };
+    }
+    if (!(await locator.isVisible())) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} is not visible, so a shopper could not use it; pick a visible element`,
+      };
+    }
+    if (element.disabled || !(await locator.isEnabled({ timeout: remaining(deadline) }))) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} is disabled; it cannot be used until something else on the page changes`,
+      };
+    }
+
+    const before = page.url();
+    let value: string | undefined;
+    if (action.type === "select") {
+      const picked = await pickOption(locator, action.value);
+      if (!picked.ok) return { ok: false, error: `"${name}"${label} ${picked.error}` };
+      value = picked.value;
+    }
+    this.#resetWatch();
+    switch (action.type) {
+      case "click":
+        await locator.click({ timeout: remaining(deadline) });
+        break;
+      case "type":
+        await locator.fill(action.text, { timeout: remaining(deadline) });
+        break;
+      case "type_and_submit":
+        await locator.fill(action.text, { timeout: remaining(deadline) });
+        await locator.press("Enter", { timeout: remaining(deadline) });
+        break;
+      case "select":
+        await locator.selectOption({ value: value ?? action.value }, { timeout: remaining(deadline) });
+        break;
+    }
+    return this.#settle(page, before, deadline, timeoutMs, `${describeAction(action)}`, signal);
+  }
+
+  /**
+   * Waits for what the action caused to finish: a navigation (commit, DOMContentLoaded, then a short
+   * quiet network capped at 3 s) or, without one, a brief quiet period.
+   */
+  async #settle(
+    page: Page,
+    before: string,
+    deadline: number,
+    timeoutMs: number,
+    did: string,
+    signal: AbortSignal | undefined,
+  ): Promise<ActResult> {
+    const watch = this.#watch;
+    const windowEnd = Math.min(deadline, Date.now() + NAVIGATION_START_WINDOW_MS);
+    while (!watch.navigationStarted && !watch.committed && Date.now() < windowEnd) {
+      await sleep(POLL_MS, signal, "waiting for the page");
+    }
+    if (!watch.navigationStarted && !watch.committed) {
+      await this.#quiet(QUIET_MS, Math.min(QUIET_CAP_MS, remaining(deadline)), signal);
+    }
+    // A navigation may also start during the quiet period (e.g. a delayed script redirect).
+    while (watch.navigationStarted && !watch.committed && !watch.failed) {
+      if (Date.now() >= deadline) {
+        return {
+          ok: false,
+          error: `${did}: the next page did not arrive within ${timeoutMs} ms; the shop may be slow, observe the page and try again`,
+        };
+      }
+      await sleep(POLL_MS, signal, "waiting for the next page");
+    }
+    if (watch.failed && !watch.committed) {
+      const { url, errorText } = watch.failed;
+      if (!this.#guard.allows(url)) {
+        return {
+          ok: false,
+          error: `${did}: it leads to ${url}, outside the shop (${this.#guard.describe()}); the browser blocked it and stayed on ${page.url()}`,
+        };
+      }
+      return {
+        ok: false,
+        error: `${did}: the next page (${url}) failed to load (${errorText}); the browser stayed on ${page.url()}`,
+      };
+    }
+    if (watch.committed) {
+      try {
+        await raceAbort(
+          page.waitForLoadState("domcontentloaded", { timeout: remaining(deadline) }),
+          signal,
+          "waiting for the next page",
+        );
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        return {
+          ok: false,
+          error: `${did}: the next page (${page.url()}) did not finish loading within ${timeoutMs} ms; observe the page and try again`,
+        };
+      }
+      await this.#quiet(NAVIGATION_QUIET_MS, Math.min(NAVIGATION_QUIET_CAP_MS, remaining(deadline)), signal);
+      return { ok: true, navigated: true };
+    }
+    return { ok: true, navigated: page.url() !== before };
+  }
+
+  /** Resolves once no request has been in flight for `quietMs`, or after `capMs` regardless. */
+  async #quiet(quietMs: number, capMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const end = Date.now() + capMs;
+    while (Date.now() < end) {
+      if (this.#inflight.size === 0 && Date.now() - this.#lastNetworkActivity >= quietMs) return;
+      await sleep(POLL_MS, signal, "waiting for the page to settle");
+    }
+  }
+
+  /** page.content() fails while a navigation swaps documents; wait for the new one and retry. */
+  async #content(page: Page): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // Typed text, ticks and choices live in DOM properties; copy them into attributes so the
+        // serialized HTML (and so the observation) shows the form as the shopper left it.
+        await page.evaluate(REFLECT_FORM_STATE);
+        return await page.content();
+      } catch (err) {
+        if (attempt >= 2 || page.isClosed()) throw err;
+        await page.waitForLoadState("domcontentloaded", { timeout: this.#defaultTimeoutMs }).catch(() => {});
+      }
+    }
+  }
+
+  #resetWatch(): void {
+    this.#watch = { navigationStarted: false, committed: false, failed: null };
+  }
+
+  /** The session's page, opened (again) if an abort closed it. */
+  async #livePage(): Promise<Page> {
+    if (this.#closing) {
+      throw new BrowserError(
+        `the browser session for ${this.origin} is closed; open a new one from the pool`,
+      );
+    }
+    if (this.#pageCrashed) {
+      throw new BrowserError(`the page crashed in the browser session for ${this.origin}; retry the job`);
+    }
+    if (this.#page && !this.#page.isClosed()) return this.#page;
+    try {
+      const page = await this.#context.newPage();
+      this.#attach(page);
+      this.#page = page;
+      return page;
+    } catch (err) {
+      throw new BrowserError(
+        `could not open a page in the browser session for ${this.origin}: ${firstLine(err)}; the browser may have crashed, retry the job`,
+        err,
+      );
+    }
+  }
+
+  #attach(page: Page): void {
+    this.#inflight = new Set();
+    page.on("request", (request) => {
+      this.#inflight.add(request);
+      this.#lastNetworkActivity = Date.now();
+      if (isMainFrameNavigation(page, request)) this.#watch.navigationStarted = true;
+    });
+    const done = (request: Request) => {
+      this.#inflight.delete(request);
+      this.#lastNetworkActivity = Date.now();
+    };
+    page.on("requestfinished", done);
+    page.on("requestfailed", (request) => {
+      done(request);
+      if (isMainFrameNavigation(page, request)) {
+        this.#watch.failed = { url: request.url(), errorText: request.failure()?.errorText ?? "failed" };
+      }
+    });
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) this.#watch.committed = true;
+    });
+    page.on("crash", () => {
+      this.#pageCrashed = true;
+      this.#log.warn({ url: page.url() }, "page crashed; the session cannot continue");
+    });
+    // The policy acts on one page. A popup (target=_blank, window.open) is closed; off-origin ones
+    // were blocked anyway by the context's routes.
+    page.on("popup", (popup) => {
+      this.#log.debug({ url: popup.url() }, "closed a popup window");
+      popup.close().catch(() => {});
+    });
+  }
+
+  /** Closes the current page after an abort so pending waits end now. */
+  async #dropPage(): Promise<void> {
+    const page = this.#page;
+    this.#page = null;
+    this.#inflight = new Set();
+    await page?.close().catch(() => {});
+  }
+
+  #block(route: Route): void {
+    const request = route.request();
+    this.#record(request.url(), request.resourceType(), request.isNavigationRequest());
+    // A navigation aborted as "blockedbyclient" would commit Chromium's error page; "aborted" leaves
+    // the current page in place, as if the shopper had pressed stop.
+    route.abort(request.isNavigationRequest() ? "aborted" : "blockedbyclient").catch(() => {});
+  }
+
+  #blockWebSocket(ws: WebSocketRoute): void {
+    this.#record(ws.url(), "websocket", false);
+    ws.close({ code: 1008, reason: "origin not allowed" }).catch(() => {});
+  }
+
+  #record(url: string, resourceType: string, navigation: boolean): void {
+    this.blockedRequests.push({ url, resourceType, navigation, time: new Date().toISOString() });
+    this.#log.debug({ url, resourceType, navigation }, "blocked a request to an origin that is not allowed");
+  }
+
+  #throwIfBrowserGone(what: string, err: unknown): void {
+    const page = this.#page;
+    if (this.#pageCrashed || !page || page.isClosed() || !this.#context.browser()?.isConnected()) {
+      throw new BrowserError(
+        `${what}: the browser page is gone (${firstLine(err)}); the browser may have crashed, retry the job`,
+        err,
+      );
+    }
+  }
+}
+
+function isMainFrameNavigation(page: Page, request: Request): boolean {
+  try {
+    return request.isNavigationRequest() && request.frame() === page.mainFrame();
+  } catch {
+    // Service-worker requests have no frame.
+    return false;
+  }
+}
+
+function remaining(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
+}
+
+function describeAction(action: Action): string {
+  switch (action.type) {
+    case "click":
+      return `click "${action.name}"`;
+    case "type":
+      return `type ${JSON.stringify(action.text)} into "${action.name}"`;
+    case "type_and_submit":
+      return `type ${JSON.stringify(action.text)} into "${action.name}" and submit`;
+    case "select":
+      return `select ${JSON.stringify(action.value)} in "${action.name}"`;
+    case "back":
+      return "back";
+    case "terminate":
+      return "terminate";
+  }
+}
+
+const KIND_WORDS: Record<ElementKind, string> = {
+  link: "a link",
+  button: "a button",
+  text_input: "a text box",
+  textarea: "a text area",
+  select: "a drop-down list",
+  checkbox: "a checkbox",
+  radio: "a radio button",
+  option: "an option",
+};
+
+function wrongKind(action: Action & { name: string }, element: ElementLocator, label: string): string {
+  const is = `"${action.name}"${label} is ${KIND_WORDS[element.kind]}`;
+  switch (action.type) {
+    case "type":
+    case "type_and_submit":
+      return `cannot type into ${is}, not a text box; use {"type":"click"} on it, or type into a text box`;
+    case "select":
+      return `cannot select an option in ${is}, not a drop-down list; use {"type":"click"} on it`;
+    default:
+      return `cannot click ${is}; use {"type":"select","name":"${action.name}","value":…} to choose one of its options`;
+  }
+}
+
+/** Finds the option matching `wanted` by value, then by label (exact, then ignoring case and spaces). */
+async function pickOption(
+  locator: Locator,
+  wanted: string,
+): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  const options = await locator.evaluate((el) => {
+    // Runs in the page; typed structurally because this project does not load the DOM typings.
+    const select = el as unknown as {
+      tagName: string;
+      options: ArrayLike<{ value: string; label: string; text: string }>;
+    };
+    if (select.tagName !== "SELECT") return null;
+    return Array.from(select.options, (o) => ({ value: o.value, label: (o.label || o.text).trim() }));
+  });
+  if (!options) return { ok: false, error: "is not a drop-down list on the page; use click instead" };
+  const norm = (s: string) => s.trim().replace(/\s+/g, " ").toLowerCase();
+  const match =
+    options.find((o) => o.value === wanted) ??
+    options.find((o) => o.label === wanted) ??
+    options.find((o) => norm(o.label) === norm(wanted) || norm(o.value) === norm(wanted));
+  if (match) return { ok: true, value: match.value };
+  const shown = options.slice(0, 20).map((o) => (o.label === o.value ? o.label : `${o.label} (${o.value})`));
+  const more = options.length > 20 ? `, and ${options.length - 20} more` : "";
+  return {
+    ok: false,
+    error: `has no option ${JSON.stringify(wanted)}; its options are: ${shown.join(", ")}${more}`,
+  };
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === "TimeoutError";
+}
+
+function explainFailure(action: Action, err: unknown, timeoutMs: number): string {
+  if (isTimeout(err)) {
+    return `${describeAction(action)}: did not complete within ${timeoutMs} ms (${firstLine(err)}); something may cover the element, observe the page and try again`;
+  }
+  return `${describeAction(action)} failed: ${firstLine(err)}; observe the page and try again`;
+}
