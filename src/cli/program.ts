@@ -5,6 +5,7 @@ import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
 import { createLogger } from "../log.ts";
+import { registerPopulationCommands } from "./population-commands.ts";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -150,5 +151,6 @@ Examples:
       }
     });
 
+  registerPopulationCommands(program);
   return program;
 }
