@@ -19,8 +19,15 @@ describe("shopsim CLI", () => {
     expect(top.status).toBe(0);
     expect(top.stdout).toContain("shop");
     expect(top.stdout).toContain("goals");
-    for (const cmd of ["shop", "goals"]) {
-      const help = run(cmd, "--help");
+    for (const cmd of [
+      ["shop"],
+      ["goals"],
+      ["run"],
+      ["simplify"],
+      ["personas", "generate"],
+      ["scenarios", "generate"],
+    ]) {
+      const help = run(...cmd, "--help");
       expect(help.status, cmd).toBe(0);
       expect(help.stdout, cmd).toContain("Examples:");
     }

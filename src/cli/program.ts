@@ -6,6 +6,8 @@ import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
 import { createLogger } from "../log.ts";
 import { registerPopulationCommands } from "./population-commands.ts";
+import { registerRunCommand } from "./run-command.ts";
+import { registerSimplifyCommand } from "./simplify-command.ts";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -151,6 +153,8 @@ Examples:
       }
     });
 
+  registerRunCommand(program);
   registerPopulationCommands(program);
+  registerSimplifyCommand(program);
   return program;
 }

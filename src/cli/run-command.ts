@@ -1,0 +1,348 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { SingleBar } from "cli-progress";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
+import { createShop, type Shop } from "../../sandbox-shop/server.ts";
+import { loadVariantsFile, VariantSet } from "../../sandbox-shop/variants.ts";
+import { BrowserPool } from "../browser/index.ts";
+import { loadYamlFile, readYamlFile } from "../config/files.ts";
+import { InputError } from "../contracts/errors.ts";
+import { type Persona, PersonaFileSchema, type Scenario, ScenarioFileSchema } from "../contracts/scenario.ts";
+import { createLogger } from "../log.ts";
+import { HeuristicShopper } from "../policy/heuristic/shopper.ts";
+import { ReplayPolicy } from "../policy/replay.ts";
+import type { Policy } from "../policy/types.ts";
+import { InProcessQueue } from "../queue/in-process.ts";
+import { type FleetProgress, type FleetSummary, runFleet } from "../run/fleet.ts";
+import { planJobs } from "../run/plan.ts";
+import { simplify } from "../simplify/index.ts";
+import { RunWriter } from "../trajectory/run-dir.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${value}".`);
+    }
+    return n;
+  };
+}
+
+/** Every .yaml/.yml/.json file of a path (a file, or a folder's files in name order). */
+function filesOf(path: string, flag: string): string[] {
+  if (!existsSync(path)) throw new InputError(`${flag} ${path}`, "no such file or folder");
+  if (!statSync(path).isDirectory()) return [path];
+  const files = readdirSync(path)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0)
+    throw new InputError(`${flag} ${path}`, "the folder has no .yaml, .yml or .json files");
+  return files;
+}
+
+async function loadAll<T extends { id: string }>(
+  path: string,
+  flag: string,
+  load: (file: string) => Promise<T[]>,
+): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  const from = new Map<string, string>();
+  for (const file of filesOf(path, flag)) {
+    for (const item of await load(file)) {
+      const earlier = from.get(item.id);
+      if (earlier) throw new InputError(file, `id "${item.id}" is already defined in ${earlier}`);
+      out.set(item.id, item);
+      from.set(item.id, file);
+    }
+  }
+  return out;
+}
+
+function gitRevision(): string | null {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return null;
+  }
+}
+
+function versionOf(pkg: URL): string | null {
+  try {
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+interface RunOptions {
+  personas: string;
+  scenarios: string;
+  sessions?: number;
+  replicas: number;
+  concurrency: number;
+  policy: "heuristic" | "replay";
+  replay?: string;
+  shop?: string;
+  catalog: string;
+  variants?: string;
+  variant: string[];
+  maxSteps?: number;
+  seed: number;
+  out?: string;
+  browsers: number;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run")
+    .description("Run a fleet of simulated shoppers against a shop and write their trajectories.")
+    .addOption(
+      new Option("--personas <path>", "persona file or folder")
+        .default(new URL("personas", ROOT).pathname)
+        .env("SHOPSIM_PERSONAS"),
+    )
+    .addOption(
+      new Option("--scenarios <path>", "scenario file or folder")
+        .default(new URL("scenarios", ROOT).pathname)
+        .env("SHOPSIM_SCENARIOS"),
+    )
+    .option(
+      "-n, --sessions <n>",
+      "sample N persona × scenario pairs (default: every pair)",
+      integer("--sessions", 1, 1_000_000),
+    )
+    .option("--replicas <n>", "run each session this many times", integer("--replicas", 1, 1000), 1)
+    .addOption(
+      new Option("-c, --concurrency <n>", "sessions at once")
+        .default(2)
+        .argParser(integer("--concurrency", 1, 256))
+        .env("SHOPSIM_CONCURRENCY"),
+    )
+    .addOption(
+      new Option("--policy <kind>", "who decides").choices(["heuristic", "replay"]).default("heuristic"),
+    )
+    .option("--replay <file>", "with --policy replay: a JSON list of {action, rationale}")
+    .addOption(
+      new Option("--shop <url>", "a running shop (default: start the built-in one)").env("SHOPSIM_SHOP_URL"),
+    )
+    .addOption(
+      new Option("--catalog <spec>", `built-in shop catalog: ${CATALOG_SPEC_HELP}`)
+        .default("builtin")
+        .env("SHOPSIM_CATALOG"),
+    )
+    .option("--variants <file>", "built-in shop: variants file for an A/B run")
+    .option(
+      "--variant <name>",
+      "run every session on this variant (repeatable: every session on each)",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option(
+      "--max-steps <n>",
+      "step limit per session (default: the scenario's)",
+      integer("--max-steps", 1, 500),
+    )
+    .addOption(
+      new Option("--seed <n>", "seed for sampling, shoppers and the built-in catalog")
+        .default(42)
+        .argParser(integer("--seed", 0, 2 ** 31 - 1))
+        .env("SHOPSIM_SEED"),
+    )
+    .option("-o, --out <dir>", "run directory (default: runs/<time>-<id>)")
+    .addOption(
+      new Option("--browsers <n>", "browser processes")
+        .default(2)
+        .argParser(integer("--browsers", 1, 64))
+        .env("SHOPSIM_BROWSERS"),
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  shopsim run                                      # every persona × scenario on the built-in shop
+  shopsim run --sessions 12 --concurrency 3 --out runs/demo
+  shopsim run --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --scenarios my-scenarios.yaml
+  shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
+  shopsim run --policy replay --replay actions.json --sessions 1`,
+    )
+    .action(async (opts: RunOptions) => {
+      const log = createLogger(process.env.SHOPSIM_LOG_LEVEL ?? "warn");
+      // Everything a user wrote is checked before any browser starts.
+      const personas = await loadAll(
+        opts.personas,
+        "--personas",
+        async (f) => (await loadYamlFile(f, PersonaFileSchema)).personas,
+      );
+      const scenarios = await loadAll(
+        opts.scenarios,
+        "--scenarios",
+        async (f) => (await loadYamlFile(f, ScenarioFileSchema)).scenarios,
+      );
+      let replay: ReplayPolicy | null = null;
+      if (opts.policy === "replay") {
+        if (!opts.replay)
+          throw new InputError("--policy replay", "needs --replay FILE with the actions to replay");
+        replay = ReplayPolicy.from(await readYamlFile(opts.replay), opts.replay);
+      }
+      const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`;
+      const out = opts.out ?? join("runs", runId);
+
+      let shop: Shop | null = null;
+      let shopUrl: string;
+      let variants: (string | null)[] = opts.variant.length > 0 ? opts.variant : [null];
+      if (opts.shop) {
+        shopUrl = opts.shop;
+        try {
+          await fetch(shopUrl, { signal: AbortSignal.timeout(5000) });
+        } catch (error) {
+          throw new InputError(
+            `--shop ${shopUrl}`,
+            `the shop does not answer (${(error as Error).cause ?? (error as Error).message}); is it running?`,
+          );
+        }
+      } else {
+        const variantSet = opts.variants ? await loadVariantsFile(opts.variants) : VariantSet.single();
+        for (const v of opts.variant) {
+          if (!variantSet.get(v))
+            throw new InputError(
+              `--variant ${v}`,
+              `no such variant; the shop has ${variantSet.names().join(", ")}`,
+            );
+        }
+        if (opts.variants && opts.variant.length === 0) variants = variantSet.names();
+        const catalog = await loadCatalog(opts.catalog, opts.seed);
+        shop = await createShop({
+          catalog,
+          variants: variantSet,
+          eventsPath: join(out, "events.jsonl"),
+          seed: opts.seed,
+          logger: log,
+        });
+        shopUrl = await shop.listen(0);
+      }
+
+      const jobs = planJobs({
+        personas: [...personas.values()],
+        scenarios: [...scenarios.values()],
+        ...(opts.sessions !== undefined ? { sessions: opts.sessions } : {}),
+        replicas: opts.replicas,
+        variants,
+        seed: opts.seed,
+      });
+      const writer = await RunWriter.create(out, {
+        run_id: runId,
+        status: "running",
+        started_at: new Date().toISOString(),
+        ended_at: null,
+        seed: opts.seed,
+        config: { ...opts, out, personas_loaded: personas.size, scenarios_loaded: scenarios.size },
+        versions: {
+          shopsim: versionOf(new URL("package.json", ROOT)) ?? "unknown",
+          node: process.version,
+          playwright: versionOf(new URL("node_modules/playwright/package.json", ROOT)),
+        },
+        git_revision: gitRevision(),
+        shop: { url: shopUrl, started_by_run: shop !== null, catalog: shop ? opts.catalog : null },
+        counts: { planned: jobs.length, recorded: 0, by_status: {}, steps: 0 },
+      });
+
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = () => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(130);
+        console.error(
+          "\nshopsim run: stopping; running sessions are recorded as aborted (Ctrl-C again to quit at once)",
+        );
+        controller.abort(new Error("interrupted by the user"));
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+
+      const pool = new BrowserPool({ size: Math.min(opts.browsers, opts.concurrency), logger: log });
+      const report = progressReporter(jobs.length);
+      let summary: FleetSummary | null = null;
+      try {
+        summary = await runFleet(
+          {
+            runId,
+            shopUrl,
+            jobs,
+            personas,
+            scenarios,
+            concurrency: opts.concurrency,
+            limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
+            makePolicy: (persona: Persona, scenario: Scenario, job): Policy =>
+              replay ?? new HeuristicShopper(persona, scenario, job.seed),
+          },
+          {
+            queue: new InProcessQueue(),
+            browsers: pool,
+            simplify: (html, url) => simplify(html, url),
+            writer,
+            logger: log,
+            signal: controller.signal,
+            onProgress: report.update,
+          },
+        );
+      } finally {
+        report.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await writer.finish(controller.signal.aborted ? "aborted" : summary ? "finished" : "failed");
+        await pool.close().catch((e: unknown) => log.warn({ err: e }, "closing browsers failed"));
+        await shop?.close();
+      }
+      const s = summary;
+      const statuses = Object.entries(s.byStatus)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+      console.log(
+        [
+          `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})`,
+          `  purchase rate ${(s.purchaseRate * 100).toFixed(1)}%, mean goal score ${s.meanGoalScore === null ? "n/a" : s.meanGoalScore.toFixed(3)}, ${s.stepsPerSession.toFixed(1)} steps per session, ${s.errors} errors`,
+          `  trajectories: ${join(out, "sessions.jsonl")}  manifest: ${join(out, "manifest.json")}${shop ? `  shop events: ${join(out, "events.jsonl")}` : ""}`,
+        ].join("\n"),
+      );
+      if (controller.signal.aborted) process.exitCode = 130;
+    });
+}
+
+/** A live bar on a terminal, a plain line per finished session otherwise. */
+function progressReporter(total: number): { update: (p: FleetProgress) => void; stop: () => void } {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar(
+      {
+        format:
+          "{bar} {value}/{total} sessions | {steps} steps | {purchases} purchases | {errors} errors | ETA {eta_formatted}",
+        stream: process.stderr,
+        hideCursor: true,
+      },
+      undefined,
+    );
+    bar.start(total, 0, { steps: 0, purchases: 0, errors: 0 });
+    return {
+      update: (p) => bar.update(p.done, { steps: p.steps, purchases: p.purchases, errors: p.errors }),
+      stop: () => bar.stop(),
+    };
+  }
+  let last = -1;
+  return {
+    update: (p) => {
+      if (p.done === last) return;
+      last = p.done;
+      console.error(
+        `sessions ${p.done}/${p.total}, steps ${p.steps}, purchases ${p.purchases}, errors ${p.errors}`,
+      );
+    },
+    stop: () => {},
+  };
+}

@@ -1,0 +1,95 @@
+import * as cheerio from "cheerio";
+import type { Observation } from "../types.ts";
+
+/** One named control of the observation, with what a shopper can read off it. */
+export interface Control {
+  name: string;
+  tag: string;
+  type: string;
+  role: string;
+  /** Visible text, or for inputs the words of their name (labels are folded into names). */
+  label: string;
+  value: string;
+  checked: boolean;
+  disabled: boolean;
+  options: { value: string; label: string; selected: boolean }[];
+  /** Text of the nearest enclosing item (list item, row, article…): price, rating, stock. */
+  context: string;
+}
+
+export interface PageModel {
+  url: string;
+  title: string;
+  /** All visible text, whitespace collapsed. */
+  text: string;
+  headings: string[];
+  controls: Control[];
+}
+
+const ITEM =
+  "li, tr, article, section, fieldset, form, [role=group], [role=radiogroup], dialog, [role=dialog]";
+
+/** Reads a simplified page into controls. Works on any shop's simplified HTML: no markup is assumed. */
+export function readPage(obs: Observation): PageModel {
+  const $ = cheerio.load(obs.html);
+  const controls: Control[] = [];
+  $("[name]").each((_, el) => {
+    const $el = $(el);
+    const name = $el.attr("name") ?? "";
+    if (!obs.names.includes(name)) return;
+    const tag = el.tagName.toLowerCase();
+    const text = clean($el.text());
+    const words = name.split(".").at(-1)?.replace(/_/g, " ") ?? "";
+    const item = $el.closest(ITEM);
+    controls.push({
+      name,
+      tag,
+      type: ($el.attr("type") ?? "").toLowerCase(),
+      role: ($el.attr("role") ?? "").toLowerCase(),
+      label: text || $el.attr("alt") || $el.attr("aria-label") || words,
+      value: $el.attr("value") ?? "",
+      checked: $el.is("[checked]") || $el.attr("aria-checked") === "true",
+      disabled: $el.is("[disabled]") || $el.attr("aria-disabled") === "true",
+      options: $el
+        .find("option")
+        .toArray()
+        .map((o) => ({
+          value: $(o).attr("value") ?? clean($(o).text()),
+          label: clean($(o).text()),
+          selected: $(o).is("[selected]"),
+        })),
+      context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
+    });
+  });
+  return {
+    url: obs.url,
+    title: obs.title,
+    text: clean($.root().text()),
+    headings: $("h1, h2, h3")
+      .toArray()
+      .map((h) => clean($(h).text())),
+    controls,
+  };
+}
+
+export function clean(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** First dollar amount in a text, e.g. "$1,299.00" → 1299. */
+export function priceIn(text: string): number | null {
+  const m = /\$\s?(\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)/.exec(text);
+  return m?.[1] ? Number(m[1].replace(/,/g, "")) : null;
+}
+
+/** A star rating in a text, e.g. "4.5 out of 5 stars" → 4.5. */
+export function ratingIn(text: string): number | null {
+  const m = /(\d(?:\.\d)?)\s*out of\s*5/i.exec(text);
+  return m?.[1] ? Number(m[1]) : null;
+}
+
+/** The part of a name before its last segment: the group it belongs to. */
+export function groupOf(name: string): string {
+  const i = name.lastIndexOf(".");
+  return i === -1 ? "" : name.slice(0, i);
+}

@@ -1,0 +1,84 @@
+import type { Goal } from "../../contracts/goal.ts";
+
+/** What the shopper is after, read from the goal: the words to search, what to check, the budget. */
+export interface Plan {
+  /** Search queries to try, best first. */
+  queries: string[];
+  /** Words that describe the wanted product (type and attributes), for judging titles. */
+  want: string;
+  productType: string | null;
+  attributes: string[];
+  options: Record<string, string>;
+  maxPrice: number | null;
+  /** An open-ended intent: look around, buy only if something stands out. */
+  browse: boolean;
+}
+
+const FILLER =
+  /\b(see|shop|store|has|have|what|check out|look at|look for|things?|stuff|items?|i'?m|i am|i'?d|i would|i need|i want|i wanna|looking for|searching for|search for|find me|find|get me|buy|to buy|please|like|some|a|an|the|that|which|is|are|it|for me|something|maybe|really|just|only|if|see|what'?s|on offer|browse|look around|around)\b/g;
+const INTENT =
+  /\b(?:browse|look around|looking around|shop for|window-shopping for|compare|has for|from|for)\s+([^.;:!?]+)/gi;
+
+function contentWords(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(PRICE, " ")
+    .replace(/[^a-z0-9' -]/g, " ")
+    .replace(FILLER, " ")
+    .split(/\s+/)
+    .filter((w) => w.length > 1 && !STOP.has(w));
+}
+
+const STOP = new Set(
+  "and or with in of to on at buy only you your you're yourself today next week month about gift whatever would one something anything around particular don't need".split(
+    " ",
+  ),
+);
+
+const PRICE =
+  /(?:under|below|lower than|less than|at most|no more than|within|up to|cheaper than|max(?:imum)?)\s*(?:of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?/i;
+
+export function planFor(goal: Goal): Plan {
+  const t = goal.target;
+  const priceMatch = PRICE.exec(goal.instruction);
+  const maxPrice = t?.max_price ?? (priceMatch?.[1] ? Number(priceMatch[1]) : null);
+  if (t?.product_type) {
+    const attrs = t.attributes;
+    const queries = [
+      [attrs[0], t.product_type].filter(Boolean).join(" "),
+      t.product_type,
+      [...attrs, t.product_type].join(" "),
+    ];
+    return {
+      queries: [...new Set(queries)],
+      want: [t.product_type, ...attrs].join(" "),
+      productType: t.product_type,
+      attributes: attrs,
+      options: t.options,
+      maxPrice,
+      browse: false,
+    };
+  }
+  // No structured target: the things named after "browse", "look around", "for", "from"…, else the
+  // content words of the first sentence.
+  const phrases: string[] = [];
+  for (const m of goal.instruction.matchAll(INTENT)) {
+    for (const item of (m[1] ?? "").split(/,|\band\b|\bor\b|\bfor\b|\bthen\b/i)) {
+      const words = contentWords(item).slice(0, 3);
+      if (words.length > 0) phrases.push(words.join(" "));
+    }
+  }
+  const firstSentence = goal.instruction.split(/[.!?](?:\s|$)/)[0] ?? goal.instruction;
+  if (phrases.length === 0) phrases.push(contentWords(firstSentence).slice(0, 4).join(" "));
+  const query = phrases[0] ?? "";
+  const attributes = t?.attributes ?? [];
+  return {
+    queries: [...new Set(phrases.filter(Boolean))].slice(0, 3),
+    want: [query, ...attributes].join(" "),
+    productType: null,
+    attributes,
+    options: t?.options ?? {},
+    maxPrice,
+    browse: t === undefined,
+  };
+}

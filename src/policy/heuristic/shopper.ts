@@ -1,0 +1,481 @@
+import { token_set_ratio, token_sort_ratio } from "fuzzball";
+import type { Action } from "../../contracts/action.ts";
+import type { Persona, Scenario } from "../../contracts/scenario.ts";
+import type { DecideInput, Decision, Policy } from "../types.ts";
+import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } from "./page.ts";
+import { type Plan, planFor } from "./plan.ts";
+
+/** mulberry32: a tiny seeded PRNG, so the same seed gives the same trajectory. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RX = {
+  addToCart: /\badd to (cart|bag|basket)\b/i,
+  buyNow: /\bbuy now\b/i,
+  checkout: /\b(proceed to checkout|checkout|check out)\b/i,
+  placeOrder: /\b(place (your )?order|complete (purchase|order)|pay now|confirm order)\b/i,
+  continue: /\b(continue|next step)\b/i,
+  next: /^(next|next page|›|»)$/i,
+  accept: /\b(accept( all)?( cookies)?|agree|got it|allow all)\b/i,
+  confirmation:
+    /\b(thank you|order (has been )?placed|order number|order confirmed|your order is confirmed)\b/i,
+  search: /search/i,
+  sort: /\bsort\b/i,
+};
+
+/** Address fields a checkout form may ask for, matched on the words of the control's name. */
+const ADDRESS_FIELDS: { key: keyof Persona["shipping_address"]; rx: RegExp }[] = [
+  { key: "full_name", rx: /full.?name|^name$|your.?name|recipient/ },
+  { key: "email", rx: /e.?mail/ },
+  { key: "address1", rx: /address.?(line.?)?1|street|^address$/ },
+  { key: "address2", rx: /address.?(line.?)?2|apartment|suite|apt/ },
+  { key: "city", rx: /city|town/ },
+  { key: "state", rx: /state|province|region/ },
+  { key: "zip", rx: /zip|postal|postcode/ },
+  { key: "phone", rx: /phone|tel/ },
+];
+
+const FIELD_WORDS: Record<keyof Persona["shipping_address"], string> = {
+  full_name: "full name",
+  email: "email address",
+  address1: "street address",
+  address2: "apartment number",
+  city: "city",
+  state: "state",
+  zip: "ZIP code",
+  phone: "phone number",
+};
+
+interface Candidate {
+  control: Control;
+  similarity: number;
+  price: number | null;
+  rating: number | null;
+  score: number;
+}
+
+/**
+ * The built-in shopper. It reads the goal, searches, scans results, opens promising products,
+ * compares them with the goal, picks options, buys and checks out with the persona's address, or
+ * refines, pages on, goes back, or gives up. Persona traits shape each choice through a seeded RNG.
+ * It sees only the observation (the simplified page) and says why it does what it does.
+ */
+export class HeuristicShopper implements Policy {
+  readonly kind = "heuristic";
+  readonly model = null;
+  readonly promptVersion = "heuristic-1";
+  private readonly persona: Persona;
+  private readonly plan: Plan;
+  private readonly random: () => number;
+  private queryIndex = 0;
+  private pagesSeen = 0;
+  private readonly opened: string[] = [];
+  private readonly rejected = new Set<string>();
+  private readonly typed = new Map<string, string>();
+  private sorted = false;
+  private shippingChosen = false;
+  private readonly limits: { products: number; pages: number; queries: number };
+
+  constructor(persona: Persona, scenario: Scenario, seed: number) {
+    this.persona = persona;
+    this.plan = planFor(scenario.goal);
+    this.random = rng(seed);
+    const s = persona.style;
+    this.limits = {
+      products: 2 + Math.round(s.patience * 5 + s.exploration * 3),
+      pages: 1 + Math.round(s.patience * 3),
+      queries: Math.min(this.plan.queries.length, 1 + Math.round(s.patience * 2)),
+    };
+  }
+
+  async decide(input: DecideInput): Promise<Decision> {
+    const page = readPage(input.observation);
+    const find = (rx: RegExp, tags?: string[]) =>
+      page.controls.find((c) => !c.disabled && rx.test(c.label) && (!tags || tags.includes(c.tag)));
+
+    const accept = find(RX.accept, ["button", "a"]);
+    if (accept && /cookie|privacy|consent/i.test(page.text)) {
+      return this.act(`A cookie notice covers the page; I click “${accept.label}” to get on with shopping.`, {
+        type: "click",
+        name: accept.name,
+      });
+    }
+    if (
+      RX.confirmation.test(page.headings.join(" ")) ||
+      (RX.confirmation.test(page.text) && !find(RX.placeOrder))
+    ) {
+      return this.act("The order is confirmed, so my shopping is done.", { type: "terminate" });
+    }
+    if (this.isCheckout(page)) return this.checkout(page);
+    const addToCart = find(RX.addToCart, ["button", "input", "a"]);
+    if (addToCart) return this.product(page, addToCart, find(RX.buyNow, ["button", "input", "a"]));
+    const checkout = find(RX.checkout, ["a", "button", "input"]);
+    if (checkout && /subtotal|cart/i.test(page.text) && !/cart is empty/i.test(page.text)) {
+      return this.act(`My cart holds what I chose (${this.cartSummary(page)}), so I proceed to checkout.`, {
+        type: "click",
+        name: checkout.name,
+      });
+    }
+    // Start with a search: featured products on a landing page are not an answer to the goal.
+    if (this.queryIndex === 0 && this.searchBox(page)) return this.search(page, "I start");
+    const candidates = this.candidates(page);
+    if (candidates.length > 0) return this.results(page, candidates);
+    return this.search(
+      page,
+      input.history.length === 0 ? "I start" : "Nothing here helps with my goal, so I",
+    );
+  }
+
+  private act(rationale: string, action: Action): Decision {
+    return { rationale, action };
+  }
+
+  // --- searching -------------------------------------------------------------------------------
+
+  private searchBox(page: PageModel): Control | undefined {
+    const inputs = page.controls.filter(
+      (c) => c.tag === "input" && !c.disabled && ["", "text", "search"].includes(c.type),
+    );
+    return (
+      inputs.find((c) => RX.search.test(c.name) || RX.search.test(c.label)) ??
+      (inputs.length === 1 ? inputs[0] : undefined)
+    );
+  }
+
+  private search(page: PageModel, lead: string): Decision {
+    const box = this.searchBox(page);
+    const query = this.plan.queries[this.queryIndex];
+    if (!box || query === undefined || this.queryIndex >= this.limits.queries) {
+      return this.giveUp(
+        box ? "I have tried every search I can think of" : "I cannot find a search box on this page",
+      );
+    }
+    this.queryIndex += 1;
+    this.pagesSeen = 0;
+    this.sorted = false;
+    const why = this.plan.browse
+      ? `I want to ${page.url ? "look around for" : "find"} “${query}”`
+      : `the goal asks for ${this.plan.want}${this.plan.maxPrice ? ` under $${this.plan.maxPrice}` : ""}`;
+    return this.act(`${lead} by searching for “${query}” because ${why}.`, {
+      type: "type_and_submit",
+      name: box.name,
+      text: query,
+    });
+  }
+
+  private giveUp(reason: string): Decision {
+    const seen = this.opened.length > 0 ? ` after looking at ${this.opened.length} product(s)` : "";
+    return this.act(`${reason}${seen}; nothing fits the goal well enough, so I leave without buying.`, {
+      type: "terminate",
+    });
+  }
+
+  // --- results ---------------------------------------------------------------------------------
+
+  /** Product links: long-text links in the page region that holds most of them. */
+  private candidates(page: PageModel): Candidate[] {
+    const links = page.controls.filter(
+      (c) => c.tag === "a" && c.label.split(/\s+/).length >= 3 && !c.disabled,
+    );
+    const regions = new Map<string, Control[]>();
+    for (const l of links) {
+      const region = l.name.split(".")[0] ?? "";
+      if (/categor|nav|breadcrumb|footer|header|menu|filter|refine/.test(region)) continue;
+      regions.set(region, [...(regions.get(region) ?? []), l]);
+    }
+    const best = [...regions.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+    if (best.length < 2) return [];
+    const s = this.persona.style;
+    return best.map((control) => {
+      const similarity = token_set_ratio(this.plan.want, control.label) / 100;
+      const price = priceIn(control.context);
+      const rating = ratingIn(control.context);
+      let score = similarity;
+      if (rating !== null) score += (rating - 4) * 0.08 * (0.5 + s.brand_loyalty);
+      if (price !== null && this.plan.maxPrice !== null) {
+        if (price > this.plan.maxPrice) score -= 0.5;
+        else score += 0.1 * s.price_sensitivity * (1 - price / this.plan.maxPrice);
+      }
+      return { control, similarity, price, rating, score };
+    });
+  }
+
+  private results(page: PageModel, candidates: Candidate[]): Decision {
+    const s = this.persona.style;
+    const sort = page.controls.find((c) => c.tag === "select" && RX.sort.test(c.name));
+    const lowToHigh = sort?.options.find((o) => /low to high/i.test(o.label));
+    if (
+      sort &&
+      lowToHigh &&
+      !lowToHigh.selected &&
+      !this.sorted &&
+      s.price_sensitivity > 0.7 &&
+      this.plan.maxPrice !== null
+    ) {
+      this.sorted = true;
+      return this.act(
+        `Price matters a lot to me and I have a $${this.plan.maxPrice} limit, so I sort the results from low to high price.`,
+        {
+          type: "select",
+          name: sort.name,
+          value: lowToHigh.value,
+        },
+      );
+    }
+    const fresh = candidates
+      .filter((c) => !this.opened.includes(c.control.label) && !this.rejected.has(c.control.label))
+      .sort((a, b) => b.score - a.score);
+    const threshold = this.plan.browse ? 0.3 : 0.55 - 0.1 * s.impulsiveness;
+    const good = fresh.filter(
+      (c) =>
+        c.similarity >= threshold &&
+        (c.price === null || this.plan.maxPrice === null || c.price <= this.plan.maxPrice),
+    );
+    if (good.length > 0 && this.opened.length < this.limits.products) {
+      // An exploring shopper sometimes opens the runner-up rather than the top match.
+      const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
+      this.opened.push(pick.control.label);
+      const facts = [
+        `matches ${Math.round(pick.similarity * 100)}% of “${this.plan.want}”`,
+        pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
+        pick.rating !== null ? `is rated ${pick.rating}` : null,
+      ].filter(Boolean);
+      const runnerUp = good.find((c) => c !== pick);
+      return this.act(
+        `“${pick.control.label}” ${facts.join(", ")}${runnerUp && pick !== good[0] ? "; the top result looks similar, so I try this one for comparison" : ""}, so I open it.`,
+        { type: "click", name: pick.control.name },
+      );
+    }
+    const next = page.controls.find(
+      (c) => c.tag === "a" && (RX.next.test(c.label) || /(^|\.)next$/.test(c.name)),
+    );
+    if (next && this.pagesSeen + 1 < this.limits.pages && this.opened.length < this.limits.products) {
+      this.pagesSeen += 1;
+      return this.act(
+        `None of the ${candidates.length} results on this page fits (${this.whyNot(candidates)}), so I look at the next page.`,
+        { type: "click", name: next.name },
+      );
+    }
+    if (this.queryIndex < this.limits.queries && this.queryIndex < this.plan.queries.length) {
+      return this.search(page, `These results do not fit (${this.whyNot(candidates)}); I refine`);
+    }
+    return this.giveUp(`The results do not fit (${this.whyNot(candidates)})`);
+  }
+
+  private whyNot(candidates: Candidate[]): string {
+    const best = [...candidates].sort((a, b) => b.similarity - a.similarity)[0];
+    if (!best) return "no products";
+    const over = candidates.filter(
+      (c) => c.price !== null && this.plan.maxPrice !== null && c.price > this.plan.maxPrice,
+    ).length;
+    return `the closest, “${best.control.label}”, matches ${Math.round(best.similarity * 100)}%${over > 0 ? `; ${over} are over my $${this.plan.maxPrice} limit` : ""}`;
+  }
+
+  // --- product page ----------------------------------------------------------------------------
+
+  private product(page: PageModel, addToCart: Control, buyNow: Control | undefined): Decision {
+    const s = this.persona.style;
+    const title = page.headings[0] ?? page.title;
+    const afterTitle = page.text.slice(Math.max(0, page.text.indexOf(title)));
+    const price = priceIn(afterTitle);
+    const similarity = token_set_ratio(this.plan.want, title) / 100;
+    const lower = page.text.toLowerCase();
+    const found = this.plan.attributes.filter((a) => lower.includes(a.toLowerCase()));
+    const missing = this.plan.attributes.filter((a) => !found.includes(a));
+    const back = (why: string): Decision => {
+      this.rejected.add(title);
+      return this.act(`${why}, so I go back to the results.`, { type: "back" });
+    };
+
+    if (
+      this.plan.maxPrice !== null &&
+      price !== null &&
+      price > this.plan.maxPrice &&
+      !/–|-\s*\$/.test(afterTitle.slice(0, 200))
+    ) {
+      return back(`“${title}” costs $${price.toFixed(2)}, over my $${this.plan.maxPrice} limit`);
+    }
+    if (!this.plan.browse && similarity < 0.5) {
+      return back(
+        `“${title}” is not the ${this.plan.productType ?? this.plan.want} I want (${Math.round(similarity * 100)}% match)`,
+      );
+    }
+    // A careful reader insists on every wanted attribute; a hasty one settles for most.
+    const needed = Math.ceil(this.plan.attributes.length * (0.4 + 0.6 * s.reading_depth));
+    if (found.length < needed) {
+      return back(`“${title}” does not mention ${missing.join(", ")}`);
+    }
+    if (this.plan.browse) {
+      if (similarity < 0.5) return back(`“${title}” is not what I came to look at (${this.plan.want})`);
+      const rating = ratingIn(afterTitle);
+      const standsOut =
+        (rating ?? 0) >= 4.5 - 0.5 * s.impulsiveness &&
+        (this.plan.maxPrice === null || (price ?? 0) <= this.plan.maxPrice);
+      if (!standsOut) {
+        if (this.opened.length >= this.limits.products)
+          return this.giveUp(`“${title}” is fine but does not stand out (rated ${rating ?? "unrated"})`);
+        return back(`“${title}” is rated ${rating ?? "nothing"} and does not stand out`);
+      }
+    }
+
+    // Options: choose the wanted values, then any still unchosen required ones.
+    const groups = new Map<string, Control[]>();
+    for (const c of page.controls) {
+      if (c.role !== "radio" && c.type !== "radio" && c.role !== "option") continue;
+      const g = groupOf(c.name);
+      groups.set(g, [...(groups.get(g) ?? []), c]);
+    }
+    for (const [optName, wanted] of Object.entries(this.plan.options)) {
+      const group = [...groups.entries()].find(([g]) =>
+        g.split(".").at(-1)?.replace(/_/g, " ").includes(optName.toLowerCase()),
+      )?.[1];
+      if (!group) continue;
+      const match = group.find((c) => token_sort_ratio(optionValue(c.label), wanted) >= 85);
+      if (!match || match.disabled) return back(`“${title}” has no ${optName} “${wanted}” available`);
+      if (!match.checked) {
+        return this.act(`“${title}” fits; the goal wants ${optName} “${wanted}”, so I select it.`, {
+          type: "click",
+          name: match.name,
+        });
+      }
+    }
+    for (const [g, group] of groups) {
+      if (group.some((c) => c.checked)) continue;
+      const available = group.filter((c) => !c.disabled);
+      if (available.length === 0) return back(`“${title}” has no ${g.split(".").at(-1)} in stock`);
+      const cheapest = available.filter((c) => !/\+\s?\$/.test(c.label));
+      const pool = s.price_sensitivity > 0.5 && cheapest.length > 0 ? cheapest : available;
+      const pick = pool[Math.floor(this.random() * pool.length)] as Control;
+      return this.act(
+        `The product needs a ${g.split(".").at(-1)?.replace(/_/g, " ")} and the goal does not say which; I pick “${optionValue(pick.label)}”${pool === cheapest ? " (no surcharge)" : ""}.`,
+        { type: "click", name: pick.name },
+      );
+    }
+    const priceText = price !== null ? ` at $${price.toFixed(2)}` : "";
+    const evidence = found.length > 0 ? `; it has ${found.join(", ")}` : "";
+    if (buyNow && s.impulsiveness > 0.6) {
+      return this.act(`“${title}”${priceText} is what I want${evidence}; I buy it now.`, {
+        type: "click",
+        name: buyNow.name,
+      });
+    }
+    return this.act(`“${title}”${priceText} is what I want${evidence}; I add it to the cart.`, {
+      type: "click",
+      name: addToCart.name,
+    });
+  }
+
+  private cartSummary(page: PageModel): string {
+    const m = /subtotal[^$]*\$\s?[\d,.]+/i.exec(page.text);
+    return m ? m[0] : "the item";
+  }
+
+  // --- checkout --------------------------------------------------------------------------------
+
+  private isCheckout(page: PageModel): boolean {
+    const fieldNames = page.controls
+      .filter((c) => ["input", "select", "textarea"].includes(c.tag))
+      .map((c) => c.name.toLowerCase());
+    const hits = ADDRESS_FIELDS.filter((f) => fieldNames.some((n) => f.rx.test(lastWords(n)))).length;
+    return (
+      hits >= 3 ||
+      (page.controls.some((c) => RX.placeOrder.test(c.label)) &&
+        !page.controls.some((c) => RX.addToCart.test(c.label)))
+    );
+  }
+
+  private checkout(page: PageModel): Decision {
+    const address = this.persona.shipping_address;
+    for (const field of ADDRESS_FIELDS) {
+      const control = page.controls.find(
+        (c) =>
+          ["input", "select", "textarea"].includes(c.tag) &&
+          !c.disabled &&
+          field.rx.test(lastWords(c.name.toLowerCase())),
+      );
+      const want = address[field.key];
+      if (!control || want === undefined || want === "") continue;
+      if (control.tag === "select") {
+        const option = control.options.find(
+          (o) => o.value === want || o.label.toLowerCase() === String(want).toLowerCase(),
+        );
+        if (option && !option.selected) {
+          return this.act(
+            `The checkout asks for my ${field.key.replace("_", " ")}; I choose ${option.label}.`,
+            {
+              type: "select",
+              name: control.name,
+              value: option.value,
+            },
+          );
+        }
+        continue;
+      }
+      const key = `${page.url}#${control.name}`;
+      if (control.value === want || this.typed.get(key) === want) continue;
+      this.typed.set(key, want);
+      return this.act(`The checkout asks for my ${FIELD_WORDS[field.key]}; I type it.`, {
+        type: "type",
+        name: control.name,
+        text: want,
+      });
+    }
+    const radios = page.controls.filter(
+      (c) => (c.type === "radio" || c.role === "radio") && /ship|deliver/i.test(`${c.name} ${c.label}`),
+    );
+    if (radios.length > 0 && !this.shippingChosen) {
+      this.shippingChosen = true;
+      const s = this.persona.style;
+      const byPrice = [...radios].sort(
+        (a, b) =>
+          (priceIn(a.label) ?? (/free/i.test(a.label) ? 0 : 99)) -
+          (priceIn(b.label) ?? (/free/i.test(b.label) ? 0 : 99)),
+      );
+      const fastest = radios.find((c) => /next.?day|overnight|express|expedited/i.test(c.label));
+      const pick = s.patience < 0.3 && s.price_sensitivity < 0.5 && fastest ? fastest : byPrice[0]!;
+      if (!pick.checked) {
+        return this.act(
+          pick === fastest
+            ? `I do not want to wait, so I pick ${pick.label}.`
+            : `I pick the cheapest delivery: ${pick.label}.`,
+          { type: "click", name: pick.name },
+        );
+      }
+    }
+    const place = page.controls.find((c) => !c.disabled && RX.placeOrder.test(c.label));
+    if (place)
+      return this.act("My address and delivery are filled in, so I place the order.", {
+        type: "click",
+        name: place.name,
+      });
+    const next = page.controls.find(
+      (c) => !c.disabled && (c.tag === "button" || c.type === "submit") && RX.continue.test(c.label),
+    );
+    if (next)
+      return this.act(`The form is filled in; I continue (“${next.label}”).`, {
+        type: "click",
+        name: next.name,
+      });
+    return this.giveUp("I cannot find how to finish the checkout");
+  }
+}
+
+/** "White (+$5.00)" → "White"; "Red — out of stock" → "Red". */
+function optionValue(label: string): string {
+  return label
+    .replace(/\s*\(\+?\$[^)]*\)\s*$/, "")
+    .replace(/\s*—.*$/, "")
+    .trim();
+}
+
+function lastWords(name: string): string {
+  return (name.split(".").at(-1) ?? name).replace(/_/g, " ");
+}

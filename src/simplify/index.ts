@@ -1,0 +1,1 @@
+export { interactiveKind, type SimplifyOptions, simplify } from "./simplify.ts";

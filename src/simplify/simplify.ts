@@ -1,0 +1,771 @@
+import { load } from "cheerio";
+import type { ElementKind, ElementLocator, SimplifiedPage } from "../contracts/action.ts";
+import {
+  collapse,
+  type DomElement,
+  type DomNode,
+  type DomParent,
+  isElement,
+  isHidden,
+  isRemoved,
+  isText,
+  svgLabel,
+  textOf,
+} from "./dom.ts";
+import { cssEscape, joinName, NameRegistry, slug } from "./names.ts";
+import { type Out, type OutEl, pushOut, serialize, trimChildren, VOID_TAGS } from "./output.ts";
+
+export interface SimplifyOptions {
+  /** Longest name, in characters (default 100). Outermost ancestor segments are dropped first. */
+  maxNameLength?: number;
+}
+
+export const DEFAULT_MAX_NAME_LENGTH = 100;
+const MAX_LABEL_CHARS = 100;
+const MAX_ATTR_CHARS = 300;
+
+// --- what is interactive, and as what ----------------------------------------------------------
+
+const ROLE_KINDS: Record<string, ElementKind> = {
+  button: "button",
+  link: "link",
+  checkbox: "checkbox",
+  switch: "checkbox",
+  menuitemcheckbox: "checkbox",
+  radio: "radio",
+  menuitemradio: "radio",
+  option: "option",
+  treeitem: "option",
+  menuitem: "button",
+  tab: "button",
+  textbox: "text_input",
+  searchbox: "text_input",
+  combobox: "button",
+  spinbutton: "text_input",
+};
+
+const BUTTON_INPUTS = new Set(["submit", "button", "reset", "image", "file"]);
+
+function firstRole(el: DomElement): string {
+  const role = el.attribs.role;
+  if (!role) return "";
+  return role.trim().toLowerCase().split(/\s+/, 1)[0] ?? "";
+}
+
+function inputType(el: DomElement): string {
+  return (el.attribs.type ?? "text").trim().toLowerCase() || "text";
+}
+
+/** The kind of control an element is, or null when a shopper cannot act on it. */
+export function interactiveKind(el: DomElement): ElementKind | null {
+  switch (el.name) {
+    case "input": {
+      const type = inputType(el);
+      if (type === "hidden") return null;
+      if (type === "checkbox" || type === "radio") return type;
+      return BUTTON_INPUTS.has(type) ? "button" : "text_input";
+    }
+    case "select":
+      return "select";
+    case "textarea":
+      return "textarea";
+    case "button":
+      return "button";
+    case "summary":
+      return "button";
+  }
+  const byRole = ROLE_KINDS[firstRole(el)];
+  if (byRole) return byRole;
+  if (el.name === "a" && el.attribs.href !== undefined) return "link";
+  const editable = el.attribs.contenteditable;
+  if (editable !== undefined && editable.trim().toLowerCase() !== "false") return "text_input";
+  return null;
+}
+
+// --- scopes: ancestors whose names prefix their controls' names --------------------------------
+
+interface Scope {
+  tag: string;
+  parent: Scope | null;
+  /** The resolved name segment, or null when this scope adds nothing to names. */
+  seg: string | null;
+  /** Strong scopes (section, li, form, …) take the first heading inside them; weak ones (div) only a lone one. */
+  strong: boolean;
+  /** Named at entry (aria-label, aria-labelledby, legend, caption): headings inside are ignored. */
+  fixed: boolean;
+  heading: string | null;
+  headingLevel: number;
+  headingCount: number;
+  /** Interactive elements inside, outside headings. */
+  interactive: number;
+  fallback: (() => string) | null;
+  /** Label of the first link directly in this scope: names an unheaded list item or row with several controls. */
+  firstLink: string | null;
+  prefix: string;
+}
+
+const STRONG_TAGS = new Set([
+  "section",
+  "article",
+  "aside",
+  "nav",
+  "form",
+  "fieldset",
+  "li",
+  "tr",
+  "table",
+  "dialog",
+]);
+const STRONG_ROLES = new Set([
+  "region",
+  "dialog",
+  "alertdialog",
+  "group",
+  "radiogroup",
+  "navigation",
+  "search",
+  "complementary",
+  "form",
+  "listitem",
+  "row",
+  "tablist",
+  "toolbar",
+  "menu",
+  "menubar",
+  "listbox",
+  "tree",
+  "grid",
+  "tabpanel",
+  "article",
+]);
+const LANDMARK_TAGS = new Set(["form", "nav", "aside", "section", "dialog"]);
+const LANDMARK_ROLES = new Set(["search", "navigation", "complementary", "dialog", "region", "form"]);
+const WEAK_TAGS = new Set(["div", "header", "footer"]);
+const GENERIC_WORDS = new Set([
+  "container",
+  "wrapper",
+  "wrap",
+  "row",
+  "col",
+  "column",
+  "flex",
+  "grid",
+  "clearfix",
+  "inner",
+  "outer",
+  "content",
+  "block",
+  "box",
+  "section",
+  "main",
+  "form",
+  "nav",
+  "card",
+  "panel",
+  "hidden",
+  "active",
+  "visible",
+  "show",
+  "open",
+  "left",
+  "right",
+  "center",
+  "relative",
+  "absolute",
+]);
+
+/** A readable word from a landmark's id or classes (`search-bar` → "search_bar"), for unnamed landmarks. */
+function idClassToken(el: DomElement): string {
+  const candidates = [el.attribs.id ?? "", ...(el.attribs.class ?? "").slice(0, 500).split(/\s+/)];
+  for (const c of candidates) {
+    if (!/^[a-z][a-z_-]{2,30}$/i.test(c) || c.includes("__") || c.includes("--")) continue;
+    if (GENERIC_WORDS.has(c.toLowerCase()) || c.startsWith("js-")) continue;
+    const s = slug(c.replace(/([a-z])([A-Z])/g, "$1 $2"));
+    if (s) return s;
+  }
+  return "";
+}
+
+function headingLevel(el: DomElement): number {
+  const n = el.name;
+  if (n.length === 2 && n[0] === "h" && n[1]! >= "1" && n[1]! <= "6") return Number(n[1]);
+  if (firstRole(el) === "heading") return Number(el.attribs["aria-level"]) || 2;
+  return 0;
+}
+
+// --- output attributes -------------------------------------------------------------------------
+
+const BOOLEAN_ATTRS = new Set([
+  "checked",
+  "selected",
+  "disabled",
+  "required",
+  "readonly",
+  "multiple",
+  "open",
+]);
+const ARIA_STATE = new Set([
+  "aria-checked",
+  "aria-current",
+  "aria-pressed",
+  "aria-disabled",
+  "aria-invalid",
+  "aria-expanded",
+  "aria-selected",
+  "aria-label",
+]);
+const RENAME: Record<string, string> = { plaintext: "pre", xmp: "pre", listing: "pre" };
+/** Wrappers that carry no meaning of their own. */
+const GENERIC = new Set([
+  "div",
+  "span",
+  "font",
+  "center",
+  "b",
+  "i",
+  "u",
+  "small",
+  "big",
+  "s",
+  "abbr",
+  "mark",
+  "bdi",
+  "bdo",
+  "time",
+  "data",
+  "cite",
+  "tt",
+  "strike",
+  "nobr",
+]);
+/** Inline wrappers: unwrapped even around text, as a browser renders them. */
+const INLINE_GENERIC = new Set([
+  "span",
+  "font",
+  "b",
+  "i",
+  "u",
+  "small",
+  "big",
+  "s",
+  "abbr",
+  "mark",
+  "bdi",
+  "bdo",
+  "time",
+  "data",
+  "cite",
+  "tt",
+  "strike",
+  "nobr",
+]);
+const KEEP_EMPTY = new Set(["img", "input", "textarea", "select", "td", "th", "option", "br", "area"]);
+
+function cap(s: string, n = MAX_ATTR_CHARS): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+function outAttrs(
+  el: DomElement,
+  kind: ElementKind | null,
+  inheritedDisabled: boolean,
+): [string, string | null][] {
+  const attrs: [string, string | null][] = [];
+  const tag = el.name;
+  for (const key in el.attribs) {
+    const raw = el.attribs[key]!;
+    if (BOOLEAN_ATTRS.has(key)) {
+      if (key === "selected" && tag !== "option") continue;
+      if (key === "checked" && tag !== "input") continue;
+      attrs.push([key, null]);
+    } else if (ARIA_STATE.has(key)) {
+      const v = collapse(cap(raw)).trim();
+      if (v) attrs.push([key, v]);
+    } else if (key === "role") {
+      const r = firstRole(el);
+      if (r && r !== "presentation" && r !== "none" && r !== "generic") attrs.push(["role", r]);
+    } else if (key === "alt" && (tag === "img" || tag === "area" || (tag === "input" && kind === "button"))) {
+      attrs.push(["alt", collapse(cap(raw)).trim()]);
+    } else if (key === "type" && tag === "input") {
+      attrs.push(["type", inputType(el)]);
+    } else if (key === "value" && (tag === "input" || tag === "option")) {
+      attrs.push(["value", cap(raw, 1000)]);
+    } else if (key === "placeholder" && (tag === "input" || tag === "textarea")) {
+      attrs.push([key, collapse(cap(raw)).trim()]);
+    } else if (key === "label" && (tag === "option" || tag === "optgroup")) {
+      attrs.push([key, collapse(cap(raw)).trim()]);
+    } else if (
+      (key === "colspan" || key === "rowspan") &&
+      (tag === "td" || tag === "th") &&
+      raw.trim() !== "1"
+    ) {
+      attrs.push([key, cap(raw.trim(), 10)]);
+    }
+  }
+  if (kind !== null && inheritedDisabled && el.attribs.disabled === undefined) attrs.push(["disabled", null]);
+  return attrs;
+}
+
+// --- the walk ----------------------------------------------------------------------------------
+
+interface Frame {
+  el: DomElement | null;
+  parent: Frame | null;
+  /** `#id` when the element's id is unique in the page (an anchor), else "" (see stepOf). */
+  seg: string;
+  anchor: boolean;
+  out: OutEl | null;
+  /** Where children's output goes (the parent's list for transparent html/body). */
+  sink: Out[];
+  scope: Scope;
+  ownScope: Scope | null;
+  next: number;
+  /** CSS steps of this element's element children, computed on first need (only for controls' ancestors). */
+  childSegs: string[] | null;
+  /** Position among the parent's child nodes. */
+  childIndex: number;
+  label: DomElement | null;
+  disabled: boolean;
+  inHeading: boolean;
+}
+
+interface Control {
+  frame: Frame;
+  scope: Scope;
+  kind: ElementKind;
+  label: string;
+  segment: string;
+  disabled: boolean;
+  out: OutEl;
+}
+
+interface DocIndex {
+  idCount: Map<string, number>;
+  byId: Map<string, DomElement>;
+  labelFor: Map<string, DomElement>;
+  title: string;
+}
+
+/** Pass 1: ids (to know which are unique), label[for] targets and the title. Template contents are not in the DOM a browser queries. */
+function indexDocument(root: DomParent): DocIndex {
+  const idCount = new Map<string, number>();
+  const byId = new Map<string, DomElement>();
+  const labelFor = new Map<string, DomElement>();
+  let title: string | null = null;
+  const stack: DomNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (!isElement(node)) {
+      if (node === root) for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+      continue;
+    }
+    const id = node.attribs.id;
+    if (id) {
+      idCount.set(id, (idCount.get(id) ?? 0) + 1);
+      if (!byId.has(id)) byId.set(id, node);
+    }
+    if (node.name === "label") {
+      const f = node.attribs.for;
+      if (f && !labelFor.has(f)) labelFor.set(f, node);
+    } else if (node.name === "title" && title === null) {
+      title = textOf(node, { limit: 300 });
+    }
+    if (node.name === "template" || node.name === "svg") continue;
+    const kids = node.children;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return { idCount, byId, labelFor, title: title ?? "" };
+}
+
+function labelledByText(el: DomElement, index: DocIndex): string {
+  const ids = el.attribs["aria-labelledby"];
+  if (!ids) return "";
+  const parts: string[] = [];
+  for (const id of ids.trim().split(/\s+/).slice(0, 5)) {
+    const target = index.byId.get(id);
+    if (target) parts.push(textOf(target, { limit: 80 }));
+  }
+  return parts.join(" ").trim();
+}
+
+function humanize(s: string): string {
+  return s.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[[\]]/g, " ");
+}
+
+/** Text next to a control that has no label: the sibling before it (after it for boxes), or the cell to its left. */
+function adjacentText(el: DomElement, kind: ElementKind): string {
+  const read = (n: DomNode | null, forward: boolean): string => {
+    for (let i = 0; n !== null && i < 3; i++, n = forward ? n.next : n.prev) {
+      if (isText(n)) {
+        const t = collapse(n.data).trim();
+        if (t) return t;
+      } else if (isElement(n)) {
+        if (isRemoved(n) || interactiveKind(n) !== null) return "";
+        const t = textOf(n, { limit: 60, budget: 60, skipControls: true });
+        if (t) return t;
+      }
+    }
+    return "";
+  };
+  const boxes = kind === "checkbox" || kind === "radio";
+  const t = boxes ? read(el.next, true) || read(el.prev, false) : read(el.prev, false);
+  if (t) return t;
+  const cell = el.parent;
+  if (cell && isElement(cell) && (cell.name === "td" || cell.name === "th")) return read(cell.prev, false);
+  return "";
+}
+
+/** The readable label of a control, from the most to the least explicit source. */
+function ownLabel(el: DomElement, kind: ElementKind, frame: Frame, index: DocIndex): string {
+  const a = el.attribs;
+  const tag = el.name;
+  const candidates: (() => string)[] = [
+    () => labelledByText(el, index),
+    () => collapse(a["aria-label"] ?? "").trim(),
+  ];
+  const labelable = tag === "input" || tag === "select" || tag === "textarea" || tag === "button";
+  if (labelable) {
+    candidates.push(() => {
+      const id = a.id;
+      const byFor = id && index.byId.get(id) === el ? index.labelFor.get(id) : undefined;
+      if (byFor) return textOf(byFor, { skip: el, skipControls: true });
+      const wrap = frame.label;
+      if (wrap && (wrap.attribs.for === undefined || wrap.attribs.for === id)) {
+        return textOf(wrap, { skip: el, skipControls: true });
+      }
+      return "";
+    });
+  }
+  if (tag === "input" && kind === "button") {
+    const type = inputType(el);
+    candidates.push(() => (type === "image" ? collapse(a.alt ?? "").trim() : collapse(a.value ?? "").trim()));
+    candidates.push(() => (type === "submit" ? "Submit" : type === "reset" ? "Reset" : ""));
+  }
+  const field = tag === "input" || tag === "select" || tag === "textarea" || kind === "text_input";
+  if (!field) candidates.push(() => textOf(el));
+  candidates.push(() => collapse(a.title ?? "").trim());
+  if (tag === "input" || tag === "textarea") candidates.push(() => collapse(a.placeholder ?? "").trim());
+  if (field || kind === "checkbox" || kind === "radio") candidates.push(() => adjacentText(el, kind));
+  if (kind === "checkbox" || kind === "radio") candidates.push(() => collapse(a.value ?? "").trim());
+  candidates.push(() => humanize(a.name ?? ""));
+  candidates.push(() => humanize(a.id ?? ""));
+  for (const candidate of candidates) {
+    const label = candidate();
+    if (slug(label)) return label.length > MAX_LABEL_CHARS ? label.slice(0, MAX_LABEL_CHARS) : label;
+  }
+  return "";
+}
+
+const ITEM_TAGS = new Set(["li", "tr", "article"]);
+
+function newScope(parent: Scope | null, strong: boolean, tag = ""): Scope {
+  return {
+    tag,
+    parent,
+    seg: null,
+    strong,
+    fixed: false,
+    heading: null,
+    headingLevel: 0,
+    headingCount: 0,
+    interactive: 0,
+    fallback: null,
+    firstLink: null,
+    prefix: "",
+  };
+}
+
+/** Decides whether `el` is a scope and, if named at entry, its segment. */
+function openScope(el: DomElement, parent: Scope, index: DocIndex): Scope | null {
+  const tag = el.name;
+  const role = firstRole(el);
+  const aria = labelledByText(el, index) || collapse(el.attribs["aria-label"] ?? "").trim();
+  let fixedSeg = slug(aria);
+  if (!fixedSeg && tag === "fieldset") {
+    const legend = el.children.find((c): c is DomElement => isElement(c) && c.name === "legend");
+    if (legend) fixedSeg = slug(textOf(legend, { limit: 80 }));
+  }
+  if (!fixedSeg && tag === "table") {
+    const caption = el.children.find((c): c is DomElement => isElement(c) && c.name === "caption");
+    if (caption) fixedSeg = slug(textOf(caption, { limit: 80 }));
+  }
+  const strong = STRONG_TAGS.has(tag) || STRONG_ROLES.has(role);
+  if (fixedSeg) {
+    const s = newScope(parent, true);
+    s.seg = fixedSeg;
+    s.fixed = true;
+    return s;
+  }
+  if (strong) {
+    const s = newScope(parent, true, tag);
+    if (tag === "tr") {
+      s.fallback = () => {
+        const th = el.children.find((c): c is DomElement => isElement(c) && c.name === "th");
+        return th && el.parent && isElement(el.parent) && el.parent.name !== "thead"
+          ? textOf(th, { limit: 60 })
+          : "";
+      };
+    } else if (LANDMARK_TAGS.has(tag) || LANDMARK_ROLES.has(role)) {
+      s.fallback = () => idClassToken(el) || (role === "search" ? "search" : "");
+    }
+    return s;
+  }
+  if (WEAK_TAGS.has(tag) || tag.includes("-")) return newScope(parent, false);
+  return null;
+}
+
+function deliverHeading(s: Scope, text: string, level: number, count: number): void {
+  if (s.fixed) return;
+  if (s.strong) {
+    if (s.heading === null) s.heading = text;
+    return;
+  }
+  s.headingCount += count;
+  if (s.heading === null) {
+    s.heading = text;
+    s.headingLevel = level;
+  }
+}
+
+function closeScope(s: Scope): void {
+  const parent = s.parent;
+  if (!s.fixed) {
+    if (s.strong) {
+      s.seg =
+        slug(s.heading ?? "") ||
+        (s.fallback ? slug(s.fallback()) : "") ||
+        (s.firstLink !== null && s.interactive >= 2 ? slug(s.firstLink) : "") ||
+        null;
+    } else if (s.heading !== null && s.headingCount === 1 && s.interactive > 0 && s.headingLevel >= 2) {
+      s.seg = slug(s.heading) || null;
+    } else if (s.heading !== null && parent) {
+      deliverHeading(parent, s.heading, s.headingLevel, s.headingCount);
+    }
+  }
+  if (parent) parent.interactive += s.interactive;
+}
+
+/** Turns a finished element into what its parent receives: itself, its children (unwrapped), or nothing. */
+function finish(frame: Frame): Out[] {
+  const out = frame.out!;
+  const children = trimChildren(out.tag, frame.sink);
+  out.children = children;
+  const hasContent = children.some((c) => typeof c !== "string" || c.trim() !== "");
+  const isControl = frame.el !== null && out.name === "";
+  if (!hasContent && !isControl && !KEEP_EMPTY.has(out.tag)) {
+    return children.length > 0 && !BLOCK_LIKE(out.tag) ? [" "] : [];
+  }
+  if (!isControl && out.attrs.length === 0 && (GENERIC.has(out.tag) || out.tag.includes("-"))) {
+    let elements = 0;
+    let texts = 0;
+    for (const c of children) {
+      if (typeof c !== "string") elements++;
+      else if (c.trim()) texts++;
+    }
+    if (texts === 0 && elements === 1) return children.filter((c) => typeof c !== "string");
+    if (INLINE_GENERIC.has(out.tag)) return children;
+  }
+  return [out];
+}
+
+function BLOCK_LIKE(tag: string): boolean {
+  return tag === "div" || tag === "p" || tag === "li" || tag === "section" || tag === "tr" || tag === "table";
+}
+
+/**
+ * Simplifies one page for a policy to read: junk removed, structure and text kept, and every interactive
+ * element named (`search_results.acme_headphones.add_to_cart`) with a CSS locator back into the page.
+ * Pure and deterministic; never throws on malformed HTML; linear in the size of the page.
+ */
+export function simplify(html: string, url: string, opts: SimplifyOptions = {}): SimplifiedPage {
+  const maxName = Math.max(10, opts.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH);
+  const $ = load(typeof html === "string" ? html : String(html));
+  const root = $.root()[0] as unknown as DomParent;
+  const index = indexDocument(root);
+
+  const rootScope: Scope = { ...newScope(null, true), fixed: true };
+  const scopes: Scope[] = [];
+  const controls: Control[] = [];
+  const top: Out[] = [];
+  const rootFrame: Frame = {
+    el: null,
+    parent: null,
+    seg: "",
+    anchor: true,
+    out: null,
+    sink: top,
+    scope: rootScope,
+    ownScope: null,
+    next: 0,
+    childSegs: null,
+    childIndex: 0,
+    label: null,
+    disabled: false,
+    inHeading: false,
+  };
+  const stack: Frame[] = [rootFrame];
+
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const kids = f.el ? f.el.children : root.children;
+    if (f.next >= kids.length) {
+      stack.pop();
+      if (f.ownScope) closeScope(f.ownScope);
+      if (f.out) {
+        const parentSink = f.parent!.sink;
+        for (const o of finish(f)) pushOut(parentSink, o);
+      }
+      continue;
+    }
+    const node = kids[f.next++]!;
+    if (isText(node)) {
+      pushOut(f.sink, collapse(node.data));
+      continue;
+    }
+    if (!isElement(node)) continue;
+
+    if (node.name === "svg") {
+      if (!isHidden(node)) {
+        const label = svgLabel(node);
+        if (label) pushOut(f.sink, ` ${label} `);
+      }
+      continue;
+    }
+    if (isRemoved(node) || node.name === "title") continue;
+
+    const id = node.attribs.id;
+    const uniqueId = id !== undefined && id !== "" && index.idCount.get(id) === 1;
+    const transparent = node.name === "html" || node.name === "body";
+    const kind = f.el?.name === "select" ? null : interactiveKind(node);
+    const disabledCtx = f.disabled || (node.name === "fieldset" && node.attribs.disabled !== undefined);
+    const level = f.inHeading ? 0 : headingLevel(node);
+
+    let ownScope: Scope | null = null;
+    if (kind === null && !transparent && level === 0) {
+      ownScope = openScope(node, f.scope, index);
+      if (ownScope) scopes.push(ownScope);
+    }
+    if (level > 0) {
+      const text = textOf(node, { limit: 80 });
+      if (slug(text)) deliverHeading(f.scope, text, level, 1);
+    }
+
+    let out: OutEl | null = null;
+    if (!transparent) {
+      out = {
+        tag: RENAME[node.name] ?? node.name,
+        name: kind === null ? null : "",
+        attrs: outAttrs(node, kind, disabledCtx),
+        children: [],
+      };
+    }
+    const frame: Frame = {
+      el: node,
+      parent: f,
+      seg: uniqueId ? `#${cssEscape(id)}` : "",
+      anchor: uniqueId || node.name === "html",
+      out,
+      sink: out ? [] : f.sink,
+      scope: ownScope ?? f.scope,
+      ownScope,
+      next: 0,
+      childSegs: null,
+      childIndex: f.next - 1,
+      label: node.name === "label" ? node : f.label,
+      disabled: disabledCtx,
+      inHeading: f.inHeading || level > 0,
+    };
+    if (kind !== null && out !== null) {
+      const label = ownLabel(node, kind, frame, index);
+      const ariaDisabled = (node.attribs["aria-disabled"] ?? "").trim().toLowerCase() === "true";
+      controls.push({
+        frame,
+        scope: f.scope,
+        kind,
+        label,
+        segment: slug(label) || kind,
+        disabled: node.attribs.disabled !== undefined || ariaDisabled || disabledCtx,
+        out,
+      });
+      if (!f.inHeading) f.scope.interactive++;
+      if (kind === "link" && f.scope.firstLink === null && ITEM_TAGS.has(f.scope.tag))
+        f.scope.firstLink = label;
+    }
+    if (VOID_TAGS.has(node.name) && out) {
+      // Void elements have no children worth walking; finish them now.
+      const parentSink = f.sink;
+      if (ownScope) closeScope(ownScope);
+      if (out.tag === "img" && !out.attrs.some(([key, v]) => key === "alt" && v)) continue;
+      if (out.tag === "br") {
+        pushOut(parentSink, " ");
+        continue;
+      }
+      pushOut(parentSink, out);
+      continue;
+    }
+    stack.push(frame);
+  }
+
+  // Scope prefixes, outermost first (scopes were opened in document order, parents before children).
+  for (const s of scopes) {
+    const parentPrefix = s.parent?.prefix ?? "";
+    s.prefix = s.seg ? joinName(parentPrefix, s.seg, maxName) : parentPrefix;
+  }
+
+  const registry = new NameRegistry(maxName);
+  const elements: Record<string, ElementLocator> = {};
+  for (const c of controls) {
+    const prefix = c.scope.prefix;
+    const lastDot = prefix.lastIndexOf(".");
+    const last = lastDot < 0 ? prefix : prefix.slice(lastDot + 1);
+    const base = prefix && last === c.segment ? prefix : joinName(prefix, c.segment, maxName);
+    const name = registry.claim(base);
+    c.out.name = name;
+    elements[name] = { css: cssPath(c.frame, root), kind: c.kind, label: c.label, disabled: c.disabled };
+  }
+
+  const title = index.title;
+  const body = serialize(trimChildren("", top));
+  return { url, title, html: title ? `<title>${escapeTitle(title)}</title>${body}` : body, elements };
+}
+
+function escapeTitle(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** `#anchor > tag:nth-of-type(k) > …` from the nearest ancestor with a unique id (or from html). */
+function cssPath(frame: Frame, root: DomParent): string {
+  const segs: string[] = [];
+  for (let f: Frame | null = frame; f !== null && f.el !== null; f = f.parent) {
+    segs.push(f.seg || stepOf(f, root));
+    if (f.anchor) break;
+  }
+  return segs.reverse().join(" > ");
+}
+
+const PLAIN_TAG = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/** `tag` when the element is the only one of its tag among its siblings, else `tag:nth-of-type(k)`. */
+function stepOf(frame: Frame, root: DomParent): string {
+  const parent = frame.parent!;
+  if (parent.childSegs === null) {
+    const kids = parent.el ? parent.el.children : root.children;
+    const counts = new Map<string, number>();
+    for (const k of kids) if (isElement(k)) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+    const seen = new Map<string, number>();
+    const segs: string[] = new Array(kids.length).fill("");
+    let position = 0;
+    for (let i = 0; i < kids.length; i++) {
+      const k = kids[i]!;
+      if (!isElement(k)) continue;
+      position++;
+      const n = (seen.get(k.name) ?? 0) + 1;
+      seen.set(k.name, n);
+      // Odd tag names (`<a<div>` from broken markup) are matched by position: selector engines disagree on escaped type selectors.
+      if (!PLAIN_TAG.test(k.name)) segs[i] = `:nth-child(${position})`;
+      else segs[i] = counts.get(k.name) === 1 ? k.name : `${k.name}:nth-of-type(${n})`;
+    }
+    parent.childSegs = segs;
+  }
+  return parent.childSegs[frame.childIndex] || `:nth-child(1)`;
+}

@@ -1,0 +1,236 @@
+import { load } from "cheerio";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { simplify } from "../src/simplify/index.ts";
+
+// --- generated pages ---------------------------------------------------------------------------
+
+const words = fc.constantFrom(
+  "Add to cart",
+  "Next",
+  "Price",
+  "$25",
+  "Crème & co",
+  "",
+  "  ",
+  "★",
+  "a<b",
+  "Buy",
+);
+const ids = fc.constantFrom("a", "b", "c", "1x", "dup id");
+
+interface Spec {
+  tag: string;
+  attrs: Record<string, string>;
+  kids: (Spec | string)[];
+}
+
+const attrsArb = (tag: string) =>
+  fc
+    .record(
+      {
+        id: ids,
+        class: fc.constantFrom("card", "tile x", "css-1x2"),
+        "aria-label": words,
+        hidden: fc.constant(""),
+        "aria-hidden": fc.constantFrom("true", "false"),
+        href: fc.constantFrom("/x", "#"),
+        type: fc.constantFrom("text", "checkbox", "radio", "submit", "hidden", "search"),
+        value: words,
+        name: fc.constantFrom("q", "zip", "size"),
+        disabled: fc.constant(""),
+        checked: fc.constant(""),
+        placeholder: words,
+      },
+      { requiredKeys: [] },
+    )
+    .map((a) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(a)) {
+        if (k === "hidden" && Math.abs(hash(JSON.stringify(a))) % 5 !== 0) continue; // hide only sometimes
+        if ((k === "href" && tag !== "a") || ((k === "type" || k === "checked") && tag !== "input")) continue;
+        out[k] = v;
+      }
+      return out;
+    });
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+const { tree } = fc.letrec<{ tree: Spec; node: Spec | string }>((tie) => ({
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, words, tie("tree")),
+  tree: fc
+    .constantFrom(
+      "div",
+      "section",
+      "ul",
+      "li",
+      "form",
+      "a",
+      "button",
+      "input",
+      "select",
+      "label",
+      "span",
+      "h3",
+    )
+    .chain((tag) =>
+      fc.record({
+        tag: fc.constant(tag),
+        attrs: attrsArb(tag),
+        kids:
+          tag === "input"
+            ? fc.constant([])
+            : tag === "select"
+              ? fc.array(
+                  words.map((w) => ({ tag: "option", attrs: { value: w }, kids: [w] }) as Spec),
+                  { maxLength: 3 },
+                )
+              : fc.array(tie("node"), { maxLength: 4 }),
+      }),
+    ),
+}));
+
+function render(n: Spec | string): string {
+  if (typeof n === "string") return n.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const attrs = Object.entries(n.attrs)
+    .map(([k, v]) => ` ${k}="${v.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}"`)
+    .join("");
+  if (n.tag === "input") return `<input${attrs}>`;
+  return `<${n.tag}${attrs}>${n.kids.map(render).join("")}</${n.tag}>`;
+}
+
+const page = fc
+  .array(tree, { minLength: 1, maxLength: 4 })
+  .map((ts) => `<html><body>${ts.map(render).join("")}</body></html>`);
+
+// --- independent oracles -----------------------------------------------------------------------
+
+/** Interactive elements counted with plain selectors on the parsed original: not the simplifier's code. */
+function countInteractive(html: string): number {
+  const $ = load(html);
+  return $("a[href], button, input, select, textarea")
+    .filter((_, el) => {
+      if (el.name === "input" && ($(el).attr("type") ?? "").toLowerCase() === "hidden") return false;
+      return $(el).closest('[hidden], [aria-hidden="true"], template, script, noscript').length === 0;
+    })
+    .get().length;
+}
+
+const BOOL = new Set(["checked", "selected", "disabled", "required", "readonly", "multiple", "open"]);
+const VOID = new Set(["input", "img", "br", "area"]);
+
+/** Re-serializes a parsed fragment the way the simplifier writes: equal output means well-formed and stable. */
+function reserialize(html: string): string {
+  const $ = load(html, null, false);
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const parts: string[] = [];
+  const stack: unknown[] = [...($.root()[0]!.children as unknown[])].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop() as
+      | { type: string; data?: string; name?: string; attribs?: Record<string, string>; children?: unknown[] }
+      | string;
+    if (typeof n === "string") {
+      parts.push(n);
+      continue;
+    }
+    if (n.type === "text") {
+      parts.push(esc(n.data!));
+      continue;
+    }
+    if (n.type !== "tag" && n.type !== "script" && n.type !== "style") continue;
+    const attrs = Object.entries(n.attribs!)
+      .map(([k, v]) => (BOOL.has(k) && v === "" ? ` ${k}` : ` ${k}="${esc(v).replace(/"/g, "&quot;")}"`))
+      .join("");
+    parts.push(`<${n.name}${attrs}>`);
+    if (VOID.has(n.name!)) continue;
+    stack.push(`</${n.name}>`);
+    for (const c of [...n.children!].reverse()) stack.push(c);
+  }
+  return parts.join("");
+}
+
+function checkPage(html: string, maxNameLength?: number): void {
+  const p = simplify(html, "https://shop.example/", maxNameLength ? { maxNameLength } : {});
+  const names = Object.keys(p.elements);
+  expect(names.length).toBe(countInteractive(html));
+  const $ = load(html);
+  const hits = new Set<unknown>();
+  for (const [name, loc] of Object.entries(p.elements)) {
+    expect(name).toMatch(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/);
+    expect(name.length).toBeLessThanOrEqual(maxNameLength ?? 100);
+    const hit = $(loc.css);
+    expect(hit.length, loc.css).toBe(1);
+    hits.add(hit[0]);
+  }
+  expect(hits.size).toBe(names.length);
+  const shown = [...p.html.matchAll(/ name="([^"]*)"/g)].map((m) => m[1]);
+  expect(new Set(shown).size).toBe(shown.length);
+  expect(new Set(shown)).toEqual(new Set(names));
+  expect(reserialize(p.html)).toBe(p.html);
+  expect(simplify(html, "https://shop.example/")).toEqual(simplify(html, "https://shop.example/"));
+}
+
+describe("simplify, on generated pages", () => {
+  it("names every interactive element uniquely, with locators matching exactly it, and writes well-formed HTML", () => {
+    fc.assert(
+      fc.property(page, (html) => checkPage(html)),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps names within a short maxNameLength", () => {
+    fc.assert(
+      fc.property(page, fc.integer({ min: 10, max: 40 }), (html, max) => checkPage(html, max)),
+      { numRuns: 100 },
+    );
+  });
+
+  it("never throws on arbitrary strings and markup fragments", () => {
+    const fragment = fc.array(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          "<div>",
+          "</div>",
+          "<a href=x>",
+          "</a>",
+          "<table>",
+          "<tr>",
+          "<td>",
+          "<form>",
+          "<select>",
+          "<option>",
+          "<script>",
+          "</script>",
+          "<!--",
+          "-->",
+          "<svg>",
+          "<![CDATA[",
+          "<button>",
+          "<input>",
+          "<li>",
+          "<p>",
+          "\u0000",
+          "&amp;",
+          "&#0;",
+          "<h2>",
+        ),
+      ),
+      { maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(fragment, (parts) => {
+        const html = parts.join("");
+        const p = simplify(html, "x");
+        expect(typeof p.html).toBe("string");
+        const $ = load(html);
+        for (const loc of Object.values(p.elements)) expect($(loc.css).length).toBe(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
