@@ -28,8 +28,8 @@ describe("shopsim CLI", () => {
       ["scenarios", "generate"],
     ]) {
       const help = run(...cmd, "--help");
-      expect(help.status, cmd).toBe(0);
-      expect(help.stdout, cmd).toContain("Examples:");
+      expect(help.status, cmd.join(" ")).toBe(0);
+      expect(help.stdout, cmd.join(" ")).toContain("Examples:");
     }
   });
 
