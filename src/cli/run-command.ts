@@ -86,6 +86,7 @@ interface RunOptions {
   personas: string;
   scenarios: string;
   sessions?: number;
+  all?: boolean;
   replicas: number;
   concurrency: number;
   policy: "heuristic" | "replay";
@@ -167,7 +168,8 @@ export function registerRunCommand(program: Command): void {
       "after",
       `
 Examples:
-  shopsim run                                      # every persona × scenario on the built-in shop
+  shopsim run                                      # each shipped scenario once, on the built-in shop
+  shopsim run --all --replicas 2                   # every persona × scenario, twice
   shopsim run --sessions 12 --concurrency 3 --out runs/demo
   shopsim run --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --scenarios my-scenarios.yaml
   shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
@@ -175,6 +177,12 @@ Examples:
     )
     .action(async (opts: RunOptions) => {
       const log = createLogger(process.env.SHOPSIM_LOG_LEVEL ?? "warn");
+      if (opts.all && opts.sessions !== undefined) {
+        throw new InputError(
+          "--all",
+          "use either --all (every persona × scenario) or --sessions N, not both",
+        );
+      }
       // Everything a user wrote is checked before any browser starts.
       const personas = await loadAll(
         opts.personas,
@@ -232,7 +240,7 @@ Examples:
       const jobs = planJobs({
         personas: [...personas.values()],
         scenarios: [...scenarios.values()],
-        ...(opts.sessions !== undefined ? { sessions: opts.sessions } : {}),
+        ...(opts.all ? {} : { sessions: opts.sessions ?? scenarios.size }),
         replicas: opts.replicas,
         variants,
         seed: opts.seed,
