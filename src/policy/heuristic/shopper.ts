@@ -195,7 +195,11 @@ export class HeuristicShopper implements Policy {
     if (best.length < 2) return [];
     const s = this.persona.style;
     return best.map((control) => {
-      const similarity = token_set_ratio(this.plan.want, control.label) / 100;
+      const similarity =
+        Math.max(
+          token_set_ratio(this.plan.want, control.label),
+          this.plan.productType ? token_set_ratio(this.plan.productType, control.label) : 0,
+        ) / 100;
       const price = priceIn(control.context);
       const rating = ratingIn(control.context);
       let score = similarity;
@@ -286,9 +290,21 @@ export class HeuristicShopper implements Policy {
     const title = page.headings[0] ?? page.title;
     const afterTitle = page.text.slice(Math.max(0, page.text.indexOf(title)));
     const price = priceIn(afterTitle);
-    const similarity = token_set_ratio(this.plan.want, title) / 100;
-    const lower = page.text.toLowerCase();
-    const found = this.plan.attributes.filter((a) => lower.includes(a.toLowerCase()));
+    const similarity =
+      Math.max(
+        token_set_ratio(this.plan.want, title),
+        this.plan.productType ? token_set_ratio(this.plan.productType, title) : 0,
+      ) / 100;
+    const words = new Set(normalize(page.text).split(" ").map(stem));
+    const flat = ` ${normalize(page.text)} `;
+    // An attribute counts when it is on the page as a phrase, or all its words are (hyphens, plurals aside).
+    const found = this.plan.attributes.filter(
+      (a) =>
+        flat.includes(` ${normalize(a)} `) ||
+        normalize(a)
+          .split(" ")
+          .every((w) => words.has(stem(w))),
+    );
     const missing = this.plan.attributes.filter((a) => !found.includes(a));
     const back = (why: string): Decision => {
       this.rejected.add(title);
@@ -474,6 +490,18 @@ function optionValue(label: string): string {
     .replace(/\s*\(\+?\$[^)]*\)\s*$/, "")
     .replace(/\s*—.*$/, "")
     .trim();
+}
+
+function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, " ")
+    .trim();
+}
+
+/** Crude plural folding, enough to match "bags" with "bag". */
+function stem(word: string): string {
+  return word.length > 3 && word.endsWith("s") && !word.endsWith("ss") ? word.slice(0, -1) : word;
 }
 
 function lastWords(name: string): string {
