@@ -98,6 +98,7 @@ interface RunOptions {
   maxSteps?: number;
   seed: number;
   out?: string;
+  screenshots?: boolean;
   browsers: number;
 }
 
@@ -117,13 +118,14 @@ export function registerRunCommand(program: Command): void {
     )
     .option(
       "-n, --sessions <n>",
-      "sample N persona × scenario pairs (default: every pair)",
+      "sample N persona × scenario pairs (default: as many as there are scenarios)",
       integer("--sessions", 1, 1_000_000),
     )
+    .option("--all", "run the full persona × scenario cross product instead of a sample")
     .option("--replicas <n>", "run each session this many times", integer("--replicas", 1, 1000), 1)
     .addOption(
       new Option("-c, --concurrency <n>", "sessions at once")
-        .default(2)
+        .default(3)
         .argParser(integer("--concurrency", 1, 256))
         .env("SHOPSIM_CONCURRENCY"),
     )
@@ -158,6 +160,7 @@ export function registerRunCommand(program: Command): void {
         .env("SHOPSIM_SEED"),
     )
     .option("-o, --out <dir>", "run directory (default: runs/<time>-<id>)")
+    .option("--screenshots", "save a PNG of every observed page in the run directory")
     .addOption(
       new Option("--browsers <n>", "browser processes")
         .default(2)
@@ -287,6 +290,7 @@ Examples:
             personas,
             scenarios,
             concurrency: opts.concurrency,
+            screenshots: opts.screenshots ?? false,
             limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
             makePolicy: (persona: Persona, scenario: Scenario, job): Policy =>
               replay ?? new HeuristicShopper(persona, scenario, job.seed),

@@ -23,6 +23,8 @@ export const StepSchema = z
     action: ActionSchema,
     result: StepResultSchema,
     duration_ms: z.number().nonnegative(),
+    /** PNG of the page as observed, relative to the run directory (with --screenshots). */
+    screenshot: z.string().optional(),
     /** Where the step's time went. */
     timings: z
       .object({

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { SimplifiedPage } from "../contracts/action.ts";
 import type { Persona, Scenario } from "../contracts/scenario.ts";
 import type { SessionRecord, SessionStatus } from "../contracts/trajectory.ts";
@@ -50,6 +52,8 @@ export interface FleetInput {
   concurrency: number;
   limits: Partial<SessionLimits>;
   makePolicy: (persona: Persona, scenario: Scenario, job: Job) => Policy;
+  /** Save a PNG of every observed page under <run dir>/screenshots/<session>/<step>.png. */
+  screenshots?: boolean;
 }
 
 export interface FleetDeps {
@@ -116,6 +120,16 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
             policy: input.makePolicy(persona, scenario, job),
             shop,
             limits: { maxSteps: scenario.max_steps, ...input.limits },
+            ...(input.screenshots
+              ? {
+                  saveScreenshot: async (step: number, png: Buffer) => {
+                    const rel = join("screenshots", sessionId, `${String(step).padStart(3, "0")}.png`);
+                    await mkdir(join(deps.writer.dir, "screenshots", sessionId), { recursive: true });
+                    await writeFile(join(deps.writer.dir, rel), png);
+                    return rel;
+                  },
+                }
+              : {}),
             signal,
           },
         );

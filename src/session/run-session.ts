@@ -7,7 +7,9 @@ import type { ShopClient } from "./shop-client.ts";
 /** The browser as a session sees it (implemented by src/browser's BrowserSession). */
 export interface SessionBrowser {
   goto(url: string): Promise<void>;
-  observe(): Promise<{ url: string; title: string; html: string }>;
+  observe(opts?: {
+    screenshot?: boolean;
+  }): Promise<{ url: string; title: string; html: string; screenshot?: Buffer }>;
   act(
     action: Action,
     elements: SimplifiedPage["elements"],
@@ -49,6 +51,8 @@ export interface SessionDeps {
   policy: Policy;
   shop: ShopClient | null;
   limits?: Partial<SessionLimits>;
+  /** Saves each step's screenshot; returns the path to record. */
+  saveScreenshot?: (step: number, png: Buffer) => Promise<string>;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -89,7 +93,11 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         break;
       }
       const stepStart = now();
-      const seen = await deps.browser.observe();
+      const seen = await deps.browser.observe(deps.saveScreenshot ? { screenshot: true } : {});
+      const screenshot =
+        seen.screenshot && deps.saveScreenshot
+          ? await deps.saveScreenshot(index, seen.screenshot)
+          : undefined;
       const observed = now();
       const page = deps.simplify(seen.html, seen.url);
       const simplified = now();
@@ -122,6 +130,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         action: decision.action,
         result,
         duration_ms: round(acted - stepStart),
+        ...(screenshot ? { screenshot } : {}),
         timings: {
           observe_ms: round(observed - stepStart),
           simplify_ms: round(simplified - observed),
