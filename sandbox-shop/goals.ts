@@ -25,6 +25,7 @@ import { token_set_ratio, token_sort_ratio } from "fuzzball";
 import { InputError } from "../src/contracts/errors.ts";
 import { type Goal, GoalSchema, type GoalTarget } from "../src/contracts/goal.ts";
 import type { GoalScore } from "../src/contracts/shop.ts";
+import { mulberry32 } from "../src/random.ts";
 import { type Catalog, type Product, unitPrice } from "./catalog/types.ts";
 
 export type { GoalScore };
@@ -295,18 +296,6 @@ function joinAnd(items: string[]): string {
 export function niceCeil(x: number): number {
   const step = x < 10 ? 1 : x < 50 ? 5 : x < 200 ? 10 : x < 1000 ? 50 : 100;
   return Math.ceil(x / step - 1e-9) * step;
-}
-
-/** Small seeded PRNG (mulberry32): deterministic across platforms, good enough for sampling. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: readonly T[], rng: () => number): T[] {

@@ -19,7 +19,7 @@
 
 import { InputError } from "../src/contracts/errors.ts";
 import { type Scenario, ScenarioSchema } from "../src/contracts/scenario.ts";
-import { mulberry32 } from "../src/population/personas.ts";
+import { mulberry32 } from "../src/random.ts";
 import type { Catalog, Product } from "./catalog/types.ts";
 import { loadWebShopInstructions, webShopInstructionToGoal } from "./catalog/webshop.ts";
 import { generateGoals, niceCeil } from "./goals.ts";

@@ -6,8 +6,10 @@
  * rare id collision), so a catalog of n products is a prefix of every larger catalog with the
  * same seed. Reviews are not stored: `reviewsFor` regenerates them from the product id.
  */
+
 import { faker } from "@faker-js/faker/locale/en";
 import { InputError } from "../../src/contracts/errors.ts";
+import { mulberry32 } from "../../src/random.ts";
 import {
   ATTRIBUTES,
   CATEGORIES,
@@ -106,7 +108,7 @@ export function builtinReviews(product: Product): Review[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Randomness: a hash-seeded mulberry32 PRNG per product / per review set.
+// Randomness: a hash-seeded mulberry32 PRNG (src/random.ts) per product / per review set.
 
 const SALT_PRODUCT = 0x5eed_0001;
 const SALT_ID = 0x1d00_0000;
@@ -136,19 +138,11 @@ function hashString(s: string): number {
 }
 
 class Rng {
-  #state: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) | 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    /** Uniform in [0, 1). */
+    this.next = mulberry32(seed);
   }
 
   /** Integer in [0, n). */

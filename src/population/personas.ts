@@ -43,6 +43,7 @@ import {
   type StyleTrait,
   US_STATE_CODES,
 } from "../contracts/scenario.ts";
+import { mulberry32, type Rng } from "../random.ts";
 import { US_LOCATIONS } from "./locations.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -613,20 +614,6 @@ export function describePersona(a: {
 
 // ---------------------------------------------------------------------------------------------
 // Random helpers
-
-type Rng = () => number;
-
-/** Small seeded PRNG (mulberry32): deterministic across platforms. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(items: readonly T[], weight: (item: T) => number, rng: Rng): T {
   const total = items.reduce((sum, item) => sum + weight(item), 0);

@@ -1,21 +1,10 @@
 import { token_set_ratio, token_sort_ratio } from "fuzzball";
 import type { Action } from "../../contracts/action.ts";
 import type { Persona, Scenario } from "../../contracts/scenario.ts";
+import { mulberry32 } from "../../random.ts";
 import type { DecideInput, Decision, Policy } from "../types.ts";
 import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } from "./page.ts";
 import { type Plan, planFor } from "./plan.ts";
-
-/** mulberry32: a tiny seeded PRNG, so the same seed gives the same trajectory. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RX = {
   addToCart: /\badd to (cart|bag|basket)\b/i,
@@ -87,7 +76,7 @@ export class HeuristicShopper implements Policy {
   constructor(persona: Persona, scenario: Scenario, seed: number) {
     this.persona = persona;
     this.plan = planFor(scenario.goal);
-    this.random = rng(seed);
+    this.random = mulberry32(seed);
     const s = persona.style;
     this.limits = {
       products: 2 + Math.round(s.patience * 5 + s.exploration * 3),
