@@ -25,7 +25,7 @@ import { token_set_ratio, token_sort_ratio } from "fuzzball";
 import { InputError } from "../src/contracts/errors.ts";
 import { type Goal, GoalSchema, type GoalTarget } from "../src/contracts/goal.ts";
 import type { GoalScore } from "../src/contracts/shop.ts";
-import { mulberry32 } from "../src/random.ts";
+import { mulberry32, pick, shuffle } from "../src/random.ts";
 import { type Catalog, type Product, unitPrice } from "./catalog/types.ts";
 
 export type { GoalScore };
@@ -296,17 +296,4 @@ function joinAnd(items: string[]): string {
 export function niceCeil(x: number): number {
   const step = x < 10 ? 1 : x < 50 ? 5 : x < 200 ? 10 : x < 1000 ? 50 : 100;
   return Math.ceil(x / step - 1e-9) * step;
-}
-
-function shuffle<T>(items: readonly T[], rng: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function pick<T>(items: readonly T[], rng: () => number): T {
-  return items[Math.floor(rng() * items.length)]!;
 }

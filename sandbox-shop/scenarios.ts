@@ -19,7 +19,7 @@
 
 import { InputError } from "../src/contracts/errors.ts";
 import { type Scenario, ScenarioSchema } from "../src/contracts/scenario.ts";
-import { mulberry32 } from "../src/random.ts";
+import { mulberry32, shuffle } from "../src/random.ts";
 import type { Catalog, Product } from "./catalog/types.ts";
 import { loadWebShopInstructions, webShopInstructionToGoal } from "./catalog/webshop.ts";
 import { generateGoals, niceCeil } from "./goals.ts";
@@ -176,13 +176,4 @@ export function scenariosFromWebShopInstructions(attributesPath: string, catalog
       goal: webShopInstructionToGoal(instruction, product),
     });
   });
-}
-
-function shuffle<T>(items: readonly T[], rng: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }

@@ -15,3 +15,19 @@ export function mulberry32(seed: number): Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A new array with the items in random order (Fisher–Yates). */
+export function shuffle<T>(items: readonly T[], rng: Rng): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/** One item at random; the list must not be empty. */
+export function pick<T>(items: readonly T[], rng: Rng): T {
+  if (items.length === 0) throw new Error("pick: empty list");
+  return items[Math.floor(rng() * items.length)] as T;
+}

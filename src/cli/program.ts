@@ -1,23 +1,14 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
 import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
 import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
 import { createLogger } from "../log.ts";
+import { integer } from "./options.ts";
 import { registerPopulationCommands } from "./population-commands.ts";
 import { registerRunCommand } from "./run-command.ts";
 import { registerSimplifyCommand } from "./simplify-command.ts";
-
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${value}".`);
-    }
-    return n;
-  };
-}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

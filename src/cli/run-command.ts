@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
 import { createShop, type Shop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, VariantSet } from "../../sandbox-shop/variants.ts";
@@ -20,18 +20,9 @@ import { type FleetProgress, type FleetSummary, runFleet } from "../run/fleet.ts
 import { planJobs } from "../run/plan.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
+import { integer } from "./options.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${value}".`);
-    }
-    return n;
-  };
-}
 
 /** Every .yaml/.yml/.json file of a path (a file, or a folder's files in name order). */
 function filesOf(path: string, flag: string): string[] {

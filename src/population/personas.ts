@@ -43,7 +43,7 @@ import {
   type StyleTrait,
   US_STATE_CODES,
 } from "../contracts/scenario.ts";
-import { mulberry32, type Rng } from "../random.ts";
+import { mulberry32, pick, type Rng } from "../random.ts";
 import { US_LOCATIONS } from "./locations.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -623,10 +623,6 @@ function weighted<T>(items: readonly T[], weight: (item: T) => number, rng: Rng)
     if (r < 0) return item;
   }
   return items.filter((i) => weight(i) > 0).at(-1) ?? items[items.length - 1]!;
-}
-
-function pick<T>(items: readonly T[], rng: Rng): T {
-  return items[Math.floor(rng() * items.length)]!;
 }
 
 /** Normal(mean, sd) redrawn until inside 0..1 (clamped after 20 tries), rounded to 2 decimals. */

@@ -215,29 +215,6 @@ const ARIA_STATE = new Set([
   "aria-label",
 ]);
 const RENAME: Record<string, string> = { plaintext: "pre", xmp: "pre", listing: "pre" };
-/** Wrappers that carry no meaning of their own. */
-const GENERIC = new Set([
-  "div",
-  "span",
-  "font",
-  "center",
-  "b",
-  "i",
-  "u",
-  "small",
-  "big",
-  "s",
-  "abbr",
-  "mark",
-  "bdi",
-  "bdo",
-  "time",
-  "data",
-  "cite",
-  "tt",
-  "strike",
-  "nobr",
-]);
 /** Inline wrappers: unwrapped even around text, as a browser renders them. */
 const INLINE_GENERIC = new Set([
   "span",
@@ -259,6 +236,9 @@ const INLINE_GENERIC = new Set([
   "strike",
   "nobr",
 ]);
+/** Wrappers that carry no meaning of their own. */
+const GENERIC = new Set(["div", "center", ...INLINE_GENERIC]);
+
 const KEEP_EMPTY = new Set(["img", "input", "textarea", "select", "td", "th", "option", "br", "area"]);
 
 function cap(s: string, n = MAX_ATTR_CHARS): string {
