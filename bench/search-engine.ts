@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { generateBuiltinCatalog } from "../sandbox-shop/catalog/builtin.ts";
 import { PER_PAGE, SearchIndex } from "../sandbox-shop/search.ts";
+import { median } from "../src/stats.ts";
 import { humanQueries } from "./human-queries.ts";
 
 const { values: args } = parseArgs({
@@ -51,7 +52,6 @@ for (let run = 0; run < runs; run++) {
   add("shop search, warm caches", time(request));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const ref = median(rows["MiniSearch.search (reference)"]!.mean);
 console.log(
   `\n${size.toLocaleString("en-US")} products, ${queries.length} distinct real human queries, node ${process.version}, ${runs} runs (medians); index build + warm-up ${(buildMs / 1000).toFixed(1)} s\n`,

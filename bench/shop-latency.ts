@@ -17,6 +17,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { generateBuiltinCatalog } from "../sandbox-shop/catalog/builtin.ts";
+import { median } from "../src/stats.ts";
 import { humanQueries, ROOT as root } from "./human-queries.ts";
 
 const { values: args } = parseArgs({
@@ -139,12 +140,6 @@ async function load(
     errors: result.errors + result.non2xx,
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 const rows: string[] = [];
 for (const size of sizes) {

@@ -18,6 +18,8 @@ export const FlagsSchema = z
     promo_banner: z.boolean().default(false),
     cookie_consent: z.boolean().default(false),
     out_of_stock: z.boolean().default(false),
+    /** realistic: pages carry what real storefronts ship besides the markup (inline CSS, JSON-LD, analytics, hydration state, SVG icons); lean: the markup alone. */
+    page_weight: z.enum(["realistic", "lean"]).default("realistic"),
   })
   .strict();
 

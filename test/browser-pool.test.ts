@@ -157,10 +157,14 @@ describe("BrowserSession.act drives the real shop by element name", () => {
         resultsPage,
       );
       expect(opened).toEqual({ ok: true, navigated: true });
-      const product = await s.observe({ screenshot: true });
+      const product = await s.observe({ screenshot: true, aria: "default" });
       expect(new URL(product.url).pathname).toBe("/product/HP2");
       expect(product.title).toContain("Acme Wired Headphones");
       expect(product.screenshot?.subarray(1, 4).toString()).toBe("PNG");
+      expect(product.aria).toMatch(/heading "Acme Wired Headphones"/);
+      expect(product.aria).toMatch(/button "Add to cart"/);
+      expect((await s.observe({ aria: "ai" })).aria).toMatch(/\[ref=\w*e\d+\]/);
+      expect((await s.observe()).aria).toBeUndefined();
 
       // By value, then by label; the page does not navigate on a quantity change.
       expect(await s.act({ type: "select", name: "quantity", value: "3" }, productPage)).toEqual({

@@ -59,6 +59,35 @@ describe("shopsim CLI", () => {
     ]);
   });
 
+  it("`simplify FILE --json` prints the named elements and token counts; a missing file is one clear line", () => {
+    const file = join(tmp(), "page.html");
+    writeFileSync(
+      file,
+      `<html><head><title>Mugs</title><script>${"x=1;".repeat(2000)}</script></head><body>
+<form role="search"><input name="q" placeholder="Search"><button>Go</button></form>
+<ul><li><h2>Blue mug</h2><span>$12.00</span><a href="/p/1">View</a></li></ul></body></html>`,
+    );
+    const plain = run("simplify", file);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toContain('<button name="search.go">Go</button>');
+    const json = run("simplify", file, "--json");
+    expect(json.status).toBe(0);
+    const out = JSON.parse(json.stdout) as {
+      elements: Record<string, { kind: string }>;
+      stats: { raw_tokens: number; simplified_tokens: number; tokenizer: string; token_ratio: number };
+    };
+    expect(Object.keys(out.elements).sort()).toEqual(["blue_mug.view", "search", "search.go"]);
+    expect(out.stats.tokenizer).toBe("o200k_base");
+    expect(out.stats.raw_tokens).toBeGreaterThan(2000);
+    expect(out.stats.simplified_tokens).toBeGreaterThan(10);
+    expect(out.stats.simplified_tokens).toBeLessThan(out.stats.raw_tokens / 20);
+    const missing = run("simplify", join(tmp(), "nope.html"));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("nope.html");
+    expect(missing.stderr).toContain("no such file");
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses a malformed catalog naming file, line and field, without a stack trace", () => {
     const dir = tmp();
     const bad = join(dir, "products.jsonl");

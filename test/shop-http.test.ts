@@ -24,6 +24,7 @@ beforeAll(async () => {
           buy_now: false,
           recommendations: false,
           free_shipping_badges: true,
+          page_weight: "lean",
         },
         multistep: { checkout: "multi_step" },
         friction: { promo_banner: true, cookie_consent: true, out_of_stock: true },
@@ -100,6 +101,17 @@ describe("search", () => {
     expect(p3.body).not.toContain('rel="next"');
   });
 
+  it("shows per_page results per page and keeps per_page in paging and sorting", async () => {
+    const c = client();
+    const p1 = await c.get("/search?category=home-kitchen&per_page=20");
+    expect(p1.productIds()).toHaveLength(20);
+    expect(p1.body).toContain("page=2&amp;per_page=20");
+    expect(p1.body).toMatch(/name="per_page" value="20"/);
+    const p2 = await c.get("/search?category=home-kitchen&per_page=20&page=2");
+    expect(p2.productIds()).toHaveLength(6);
+    expect(new Set([...p1.productIds(), ...p2.productIds()]).size).toBe(26);
+  });
+
   it("sorts by price both ways and by rating", async () => {
     const c = client();
     const price = (id: string) => shop.catalog.products.find((p) => p.id === id)!.price;
@@ -141,6 +153,8 @@ describe("search", () => {
       ["min_price=-5", "min_price"],
       ["category=spaceships", "category"],
       ["min_price=50&max_price=10", "min_price"],
+      ["per_page=0", "per_page"],
+      ["per_page=5000", "per_page"],
     ] as const) {
       const page = await c.get(`/search?${query}`);
       expect(page.status, query).toBe(400);
@@ -354,6 +368,44 @@ describe("checkout", () => {
     const page = await client().get("/checkout");
     expect(page.status).toBe(409);
     expect(page.body).toContain("Your cart is empty. Add a product before checking out.");
+  });
+});
+
+describe("page weight", () => {
+  const stateOf = (body: string) =>
+    JSON.parse(/<script id="__SHOP_STATE__" type="application\/json">(.*?)<\/script>/s.exec(body)![1]!) as {
+      page: string;
+      query: string;
+      products: { id: string; title: string }[];
+    };
+
+  it("realistic pages carry inline CSS, JSON-LD, a data layer and hydration state with the page's products", async () => {
+    const page = await client("control").get("/search?q=mug");
+    expect(page.body).toContain('<style data-critical="true">');
+    const ld = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page.body)![1]!) as {
+      "@type": string;
+      itemListElement?: { name: string }[];
+    }[];
+    expect(ld.map((x) => x["@type"])).toEqual(["WebSite", "ItemList"]);
+    const state = stateOf(page.body);
+    expect(state.page).toBe("search");
+    expect(state.products.map((p) => p.id)).toEqual(page.productIds());
+    expect(ld[1]!.itemListElement!.map((x) => x.name)).toEqual(state.products.map((p) => p.title));
+    const product = await client("control").get("/product/HP1");
+    expect(stateOf(product.body).products[0]!.id).toBe("HP1");
+    expect(product.body).toContain('"@type":"Product"');
+  });
+
+  it("keeps hostile text inside the state script, and lean pages carry none of it", async () => {
+    const hostile = "</script><script>alert(1)</script>";
+    const page = await client("control").get(`/search?q=${encodeURIComponent(hostile)}`);
+    expect(page.body).not.toContain("<script>alert(1)");
+    expect(stateOf(page.body).query).toBe(hostile);
+    const lean = await client("lean").get("/search?q=mug");
+    expect(lean.body).not.toContain("__SHOP_STATE__");
+    expect(lean.body).not.toContain("application/ld+json");
+    expect(lean.body).toContain('<link rel="stylesheet" href="/static/shop.css">');
+    expect(lean.productIds().length).toBeGreaterThan(0);
   });
 });
 

@@ -264,7 +264,7 @@ describe("other shops' markup", () => {
     expect(names(p)).toContain("shoes.trail_runner_2.quick_add");
     expect(names(p)).toContain("shoes.pagination.next_page");
     expect(names(p)).toContain("shoes.size.9");
-    expect(p.html).toContain('value="9" checked');
+    expect(p.html).toContain('<input name="shoes.size.9" type="radio" checked> 9');
     expect(p.html).not.toMatch(/Template button|Skip|Enable JS|data-/);
   });
 
@@ -372,5 +372,22 @@ describe("the sandbox shop", () => {
     expect(simplified).toBeLessThan(raw * 0.7);
     const again = simplify((await c.get("/search?q=mug")).body, "x");
     expect(again).toEqual(simplify((await c.get("/search?q=mug")).body, "x"));
+  });
+});
+
+describe("attributes that cost tokens and tell nothing", () => {
+  it("drops type=text, empty values and box values, keeps typed values, other types and option values", () => {
+    const p = simplify(
+      `<form><label>City <input type="text" name="city" value=""></label>
+<label>Zip <input name="zip" value="94110"></label><label>Mail <input type="email" name="mail"></label>
+<label><input type="checkbox" name="gift" value="yes"> Gift wrap</label>
+<select name="state"><option value="CA">California</option></select></form>`,
+      "https://shop.example/",
+    );
+    expect(p.html).toContain('<input name="city">');
+    expect(p.html).toContain('<input name="zip" value="94110">');
+    expect(p.html).toContain('<input name="mail" type="email">');
+    expect(p.html).toContain('<input name="gift_wrap" type="checkbox">');
+    expect(p.html).toContain('<option value="CA">California</option>');
   });
 });

@@ -4,7 +4,7 @@ import { describeZodError } from "../../src/contracts/errors.ts";
 import type { CartChange, SearchFilters } from "../../src/contracts/shop.ts";
 import type { Product } from "../catalog/types.ts";
 import { first, type RequestShop, type ShopContext, sendPage } from "../context.ts";
-import { PER_PAGE, SORT_KEYS, type SortKey } from "../search.ts";
+import { MAX_MATCHES, PER_PAGE, SORT_KEYS, type SortKey } from "../search.ts";
 import { MAX_QUANTITY } from "../state.ts";
 import { capitalize, homePage, productPage, type SearchState, searchPage } from "../views/pages.ts";
 
@@ -37,7 +37,9 @@ export function catalogRoutes(app: FastifyInstance, ctx: ShopContext): void {
     if (q.brand.length > 0) filters.brands = q.brand;
     if (q.feature.length > 0) filters.features = q.feature;
     const st: SearchState = { q: q.q, filters, sort: q.sort, page: q.page };
-    const result = search.search({ q: q.q, filters, sort: q.sort, page: q.page, perPage: PER_PAGE });
+    if (q.per_page !== undefined && q.per_page !== PER_PAGE) st.perPage = q.per_page;
+    const perPage = q.per_page ?? PER_PAGE;
+    const result = search.search({ q: q.q, filters, sort: q.sort, page: q.page, perPage });
     record(req, {
       page: "search",
       product_ids: result.items.map((p) => p.id),
@@ -199,5 +201,11 @@ const SearchQuerySchema = z.object({
     .min(1, "page: expected 1 or more")
     .max(10_000, "page: expected at most 10000")
     .default(1),
+  per_page: z.coerce
+    .number({ error: `per_page: expected a number of results from 1 to ${MAX_MATCHES}` })
+    .int(`per_page: expected a whole number from 1 to ${MAX_MATCHES}`)
+    .min(1, `per_page: expected 1 or more`)
+    .max(MAX_MATCHES, `per_page: expected at most ${MAX_MATCHES}`)
+    .optional(),
   variant: z.string().optional(),
 });

@@ -1,17 +1,13 @@
-import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Product } from "../catalog/types.ts";
 import { first, hash, type ShopContext, safeReturn } from "../context.ts";
 import { escapeHtml } from "../html.ts";
-
-const STATIC_DIR = new URL("../public/", import.meta.url);
+import { SHOP_CSS, SHOP_JS } from "../views/weight.ts";
 
 /** Friction answers (cookie consent, promotion banner) and static assets. */
 export function siteRoutes(app: FastifyInstance, ctx: ShopContext): void {
   const { byId } = ctx;
   const { record } = ctx;
-  const css = readFileSync(new URL("shop.css", STATIC_DIR), "utf8");
-  const js = readFileSync(new URL("shop.js", STATIC_DIR), "utf8");
   // --- friction --------------------------------------------------------------------------------
   app.post("/consent", async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -32,10 +28,13 @@ export function siteRoutes(app: FastifyInstance, ctx: ShopContext): void {
 
   // --- assets ----------------------------------------------------------------------------------
   app.get("/static/shop.css", async (_req, reply) =>
-    reply.header("cache-control", "public, max-age=3600").type("text/css; charset=utf-8").send(css),
+    reply.header("cache-control", "public, max-age=3600").type("text/css; charset=utf-8").send(SHOP_CSS),
   );
   app.get("/static/shop.js", async (_req, reply) =>
-    reply.header("cache-control", "public, max-age=3600").type("text/javascript; charset=utf-8").send(js),
+    reply
+      .header("cache-control", "public, max-age=3600")
+      .type("text/javascript; charset=utf-8")
+      .send(SHOP_JS),
   );
   app.get<{ Params: { file: string } }>("/img/:file", async (req, reply) => {
     const id = req.params.file.replace(/\.svg$/, "");

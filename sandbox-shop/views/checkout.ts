@@ -59,6 +59,7 @@ ${
       )}</ul></section>`
     : ""
 }`,
+    { page: "cart", products: [...lines.map((l) => l.product), ...recommended] },
   );
 }
 
@@ -144,6 +145,7 @@ ${shippingFields(v.subtotal, v.shippingMethod, v.errors.shipping_method)}
 </form>
 ${summary(v.lines, v.subtotal, v.shipping, v.tax, v.total)}
 </section>`,
+    { page: "checkout", products: v.lines.map((l) => l.product) },
   );
 }
 
@@ -161,6 +163,7 @@ ${addressFields(v.values, v.errors)}
 </form>
 ${summary(v.lines, v.subtotal, null, v.tax, v.total)}
 </section>`,
+    { page: "checkout", products: v.lines.map((l) => l.product) },
   );
 }
 
@@ -179,6 +182,7 @@ ${shippingFields(v.subtotal, v.shippingMethod, v.errors.shipping_method)}
 </form>
 ${summary(v.lines, v.subtotal, v.shipping, v.tax, v.total)}
 </section>`,
+    { page: "checkout", products: v.lines.map((l) => l.product) },
   );
 }
 
@@ -198,6 +202,7 @@ export function reviewStep(
 ${summary(v.lines, v.subtotal, v.shipping, v.tax, v.total)}
 <form method="post" action="/checkout/place"><input type="hidden" name="checkout" value="multi_step"><button type="submit">Place your order</button></form>
 </section>`,
+    { page: "checkout", products: v.lines.map((l) => l.product) },
   );
 }
 
@@ -214,5 +219,6 @@ ${order.items.map((i) => html`<tr><td>${i.title}${Object.keys(i.options).length 
 <p>Ships to ${order.ship_to.city}, ${order.ship_to.state} ${order.ship_to.zip}.</p>
 <p><a href="/">Continue shopping</a></p>
 </section>`,
+    { page: "order" },
   );
 }

@@ -1,6 +1,7 @@
-import type { Category } from "../catalog/types.ts";
+import type { Category, Product } from "../catalog/types.ts";
 import { count, html, type SafeHtml } from "../html.ts";
 import type { Flags } from "../variants.ts";
+import { CART_ICON, heavyHead, hydrationState, ICON_SPRITE, SEARCH_ICON } from "./weight.ts";
 
 /** What every page needs to know about the visitor and the variant they are in. */
 export interface PageContext {
@@ -15,26 +16,38 @@ export interface PageContext {
   returnTo: string;
 }
 
-export function layout(ctx: PageContext, title: string, main: SafeHtml): SafeHtml {
+/** What a page shows, for the structured data and hydration state of realistic page weight. */
+export interface PageData {
+  /** "home", "search", "product", "cart", "checkout", … */
+  page: string;
+  /** The products on the page, the main one first. */
+  products?: readonly Product[];
+}
+
+export function layout(ctx: PageContext, title: string, main: SafeHtml, data?: PageData): SafeHtml {
+  const heavy = ctx.flags.page_weight === "realistic";
+  const page = data?.page ?? "other";
+  const products = data?.products ?? [];
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} | Shopsim Market</title>
-<link rel="stylesheet" href="/static/shop.css">
+${heavy ? heavyHead(ctx, title, products, page) : html`<link rel="stylesheet" href="/static/shop.css">`}
 <script src="/static/shop.js" defer></script>
 </head>
 <body class="layout-${ctx.flags.results_layout}">
+${heavy ? ICON_SPRITE : ""}
 ${ctx.showBanner ? promoBanner(ctx) : ""}
 <header class="site-header">
   <a class="logo" href="/">Shopsim Market</a>
   <form class="search-bar" role="search" method="get" action="/search">
     <label class="visually-hidden" for="search-input">Search products</label>
     <input id="search-input" type="search" name="q" value="${ctx.query}" placeholder="Search products" maxlength="200" autocomplete="off">
-    <button type="submit">Search</button>
+    <button type="submit">${heavy ? SEARCH_ICON : ""}Search</button>
   </form>
-  <a class="cart-link" href="/cart" aria-label="Cart, ${ctx.cartCount} ${ctx.cartCount === 1 ? "item" : "items"}">Cart <span class="cart-count">${ctx.cartCount}</span></a>
+  <a class="cart-link" href="/cart" aria-label="Cart, ${ctx.cartCount} ${ctx.cartCount === 1 ? "item" : "items"}">${heavy ? CART_ICON : ""}Cart <span class="cart-count">${ctx.cartCount}</span></a>
 </header>
 <nav class="categories" aria-label="Categories">
   <ul>${ctx.categories.map((c) => html`<li><a href="/search?category=${c.slug}">${c.name}</a></li>`)}</ul>
@@ -44,6 +57,7 @@ ${main}
 </main>
 <footer class="site-footer"><p>Shopsim Market is a sandbox shop for simulated shoppers. Prices in US dollars.</p></footer>
 ${ctx.showConsent ? consentDialog(ctx) : ""}
+${heavy ? hydrationState(ctx, products, page) : ""}
 </body>
 </html>`;
 }

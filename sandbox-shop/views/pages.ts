@@ -11,12 +11,15 @@ import {
   type SortKey,
 } from "../search.ts";
 import { layout, type PageContext, stars } from "./layout.ts";
+import { srcset } from "./weight.ts";
 
 export interface SearchState {
   q: string;
   filters: SearchFilters;
   sort: SortKey;
   page: number;
+  /** Results per page when not the default (`per_page`, kept by every link and form). */
+  perPage?: number;
 }
 
 /** Builds a /search URL from the current state with some fields changed. */
@@ -37,6 +40,7 @@ export function searchUrl(
   if (sort !== "relevance") p.set("sort", sort);
   const page = change.page ?? 1;
   if (page > 1) p.set("page", String(page));
+  if (state.perPage !== undefined) p.set("per_page", String(state.perPage));
   return `/search?${p.toString()}`;
 }
 
@@ -55,7 +59,7 @@ function shippingBadge(ctx: PageContext, price: number): SafeHtml | string {
 function productCard(ctx: PageContext, p: Product, list: boolean): SafeHtml {
   return html`<li class="product-card" data-product-id="${p.id}">
   <article aria-label="${p.title}">
-    <img src="/img/${p.id}.svg" alt="${p.product_type}" width="160" height="160" loading="lazy">
+    <img src="/img/${p.id}.svg"${ctx.flags.page_weight === "realistic" ? srcset(p.id) : ""} alt="${p.product_type}" width="160" height="160" loading="lazy">
     <h3><a href="/product/${p.id}">${p.title}</a></h3>
     <p class="brand">by ${p.brand}</p>
     <p>${stars(p.rating, p.review_count)}</p>
@@ -80,6 +84,7 @@ export function homePage(
 <ul class="results grid">${featured.map((p) => productCard(ctx, p, false))}</ul></section>
 <section aria-labelledby="deals-title"><h2 id="deals-title">Top-rated under $30</h2>
 <ul class="results grid">${deals.map((p) => productCard(ctx, p, false))}</ul></section>`,
+    { page: "home", products: [...featured, ...deals] },
   );
 }
 
@@ -120,6 +125,7 @@ ${filterPanel(ctx, state, result)}
   ${pagination(state, result)}
 </section>
 </div>`,
+    { page: "search", products: result.items },
   );
 }
 
@@ -134,6 +140,7 @@ function hiddenState(state: SearchState, skip: readonly string[]): SafeHtml {
   if (!skip.includes("brand")) for (const b of f.brands ?? []) fields.push(["brand", b]);
   if (!skip.includes("feature")) for (const a of f.features ?? []) fields.push(["feature", a]);
   if (!skip.includes("sort") && state.sort !== "relevance") fields.push(["sort", state.sort]);
+  if (state.perPage !== undefined) fields.push(["per_page", String(state.perPage)]);
   return html`${fields.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}`;
 }
 
@@ -280,7 +287,7 @@ export function productPage(ctx: PageContext, v: ProductView): SafeHtml {
     p.title,
     html`<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/search?category=${p.category}">${v.categoryName}</a></li>${p.category_path.slice(1).map((c) => html`<li>${c}</li>`)}</ol></nav>
 <article class="product" aria-labelledby="product-title">
-  <img class="product-image" src="/img/${p.id}.svg" alt="${p.title}" width="320" height="320">
+  <img class="product-image" src="/img/${p.id}.svg"${ctx.flags.page_weight === "realistic" ? srcset(p.id) : ""} alt="${p.title}" width="320" height="320">
   <div class="product-info">
     <h1 id="product-title">${p.title}</h1>
     <p class="brand">Brand: ${p.brand}</p>
@@ -315,6 +322,7 @@ ${ctx.flags.recommendations && v.related.length > 0 ? html`<section class="relat
         )}</ul>`
   }
 </section>`,
+    { page: "product", products: [p, ...v.related] },
   );
 }
 

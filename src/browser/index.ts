@@ -8,5 +8,6 @@ export {
   type ActResult,
   BrowserSession,
   DEFAULT_ACT_TIMEOUT_MS,
+  type ObserveOptions,
   type PageSnapshot,
 } from "./session.ts";

@@ -22,6 +22,15 @@ export interface PageSnapshot {
   html: string;
   /** PNG of the viewport, when asked for. */
   screenshot?: Buffer;
+  /** Playwright's aria snapshot of the page (YAML), when asked for: the accessibility-tree view other agents read. */
+  aria?: string;
+}
+
+export interface ObserveOptions {
+  screenshot?: boolean;
+  /** Also take Playwright's aria snapshot, in its `default` or `ai` (with element refs) form. */
+  aria?: "default" | "ai";
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_ACT_TIMEOUT_MS = 10_000;
@@ -170,8 +179,8 @@ export class BrowserSession {
     }
   }
 
-  /** The page as it is now: URL, title, rendered HTML and, if asked, a viewport screenshot. */
-  async observe(opts: { screenshot?: boolean; signal?: AbortSignal } = {}): Promise<PageSnapshot> {
+  /** The page as it is now: URL, title, rendered HTML and, if asked, a viewport screenshot and an aria snapshot. */
+  async observe(opts: ObserveOptions = {}): Promise<PageSnapshot> {
     const { signal } = opts;
     const what = "observe()";
     throwIfAborted(signal, what);
@@ -183,6 +192,13 @@ export class BrowserSession {
       if (opts.screenshot) {
         snapshot.screenshot = await raceAbort(
           page.screenshot({ type: "png", timeout: this.#defaultTimeoutMs }),
+          signal,
+          what,
+        );
+      }
+      if (opts.aria) {
+        snapshot.aria = await raceAbort(
+          page.ariaSnapshot({ mode: opts.aria, timeout: this.#defaultTimeoutMs }),
           signal,
           what,
         );

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { InputError } from "../contracts/errors.ts";
 import { simplify } from "../simplify/index.ts";
+import { countTokens, TOKENIZER } from "../tokens.ts";
 
 const FETCH_TIMEOUT_MS = 15_000;
 
@@ -49,7 +50,10 @@ export function registerSimplifyCommand(program: Command): void {
       "Print the simplified HTML a policy reads for a page (a saved file or a URL), every control named.",
     )
     .argument("<source>", "an HTML file, or an http(s):// URL to fetch")
-    .option("--json", "print {url, title, html, elements, stats} as JSON instead of the HTML")
+    .option(
+      "--json",
+      "print {url, title, html, elements, stats} as JSON instead of the HTML (stats: characters and o200k_base tokens, raw vs simplified)",
+    )
     .option("--max-name-length <n>", "longest element name, in characters", (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 10 || n > 1000) {
@@ -72,9 +76,15 @@ Examples:
         console.log(page.html);
         return;
       }
+      const rawTokens = countTokens(html);
+      const simplifiedTokens = countTokens(page.html);
       const stats = {
         raw_chars: html.length,
         simplified_chars: page.html.length,
+        tokenizer: TOKENIZER,
+        raw_tokens: rawTokens,
+        simplified_tokens: simplifiedTokens,
+        token_ratio: rawTokens === 0 ? 0 : Number((simplifiedTokens / rawTokens).toFixed(4)),
         elements: Object.keys(page.elements).length,
       };
       console.log(JSON.stringify({ ...page, stats }, null, 2));

@@ -92,8 +92,20 @@ const JUNK_ALL = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/g;
 /** Collapses runs of whitespace (including non-breaking spaces) and drops control characters. */
 export function collapse(s: string): string {
   const clean = JUNK.test(s) ? s.replace(JUNK_ALL, "") : s;
-  return clean.replace(WS, " ");
+  // Most text needs nothing done: scanning first avoids building a copy of every text node.
+  let prevSpace = false;
+  for (let i = 0; i < clean.length; i++) {
+    const c = clean.charCodeAt(i);
+    if (c === 32) {
+      if (prevSpace) return clean.replace(WS, " ");
+      prevSpace = true;
+    } else if (c <= 13 ? c >= 9 : c > 127 && WS_CHAR.test(clean[i]!)) {
+      return clean.replace(WS, " ");
+    } else prevSpace = false;
+  }
+  return clean;
 }
+const WS_CHAR = /\s/;
 
 /** The readable label of an <svg>: its aria-label or its first <title> child. */
 export function svgLabel(el: DomElement): string {

@@ -36,6 +36,18 @@ export const MAX_SEGMENT_CHARS = 40;
  */
 export function slug(label: string): string {
   if (!label) return "";
+  // Pages repeat their labels ("Add to cart", brand names, facet values): remember recent ones.
+  const known = SLUG_CACHE.get(label);
+  if (known !== undefined) return known;
+  const out = computeSlug(label);
+  if (SLUG_CACHE.size >= SLUG_CACHE_SIZE) SLUG_CACHE.clear();
+  SLUG_CACHE.set(label, out);
+  return out;
+}
+const SLUG_CACHE = new Map<string, string>();
+const SLUG_CACHE_SIZE = 20_000;
+
+function computeSlug(label: string): string {
   const s = label
     .slice(0, 400)
     .replace(TRANSLIT_RE, (c) => TRANSLIT[c] ?? " ")

@@ -75,10 +75,14 @@ const STRUCTURAL = new Set([
   "optgroup",
 ]);
 
+const TEXT_SPECIAL = /[&<>]/;
+const ATTR_SPECIAL = /[&<>"]/;
 export function escapeText(s: string): string {
+  if (!TEXT_SPECIAL.test(s)) return s;
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 export function escapeAttr(s: string): string {
+  if (!ATTR_SPECIAL.test(s)) return s;
   return s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
@@ -99,23 +103,27 @@ export function pushOut(sink: Out[], item: Out): void {
 const isBlock = (o: Out | undefined): boolean =>
   typeof o !== "string" && o !== undefined && BLOCK_TAGS.has(o.tag);
 
-/** Trims whitespace at block boundaries of a finished child list (in place). */
+/** Trims whitespace at block boundaries of a finished child list, in place; returns the list. */
 export function trimChildren(tag: string, children: Out[]): Out[] {
   if (!children.some((c) => typeof c === "string")) return children;
   const block = BLOCK_TAGS.has(tag) || tag === "";
   const structural = STRUCTURAL.has(tag);
-  const out: Out[] = [];
-  for (let i = 0; i < children.length; i++) {
+  const n = children.length;
+  let w = 0;
+  for (let i = 0; i < n; i++) {
     let c = children[i]!;
     if (typeof c === "string") {
       if (structural && !c.trim()) continue;
-      if (i === 0 ? block : isBlock(children[i - 1])) c = c.trimStart();
-      if (i === children.length - 1 ? block : isBlock(children[i + 1])) c = c.trimEnd();
+      // Texts never sit next to texts (pushOut merges them), so the item before is an element,
+      // already kept at w - 1; the item after is still untouched at i + 1.
+      if (i === 0 ? block : isBlock(children[w - 1])) c = c.trimStart();
+      if (i === n - 1 ? block : isBlock(children[i + 1])) c = c.trimEnd();
       if (!c) continue;
     }
-    out.push(c);
+    children[w++] = c;
   }
-  return out;
+  children.length = w;
+  return children;
 }
 
 /** Serializes the output tree without recursion. */

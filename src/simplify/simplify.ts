@@ -267,8 +267,14 @@ function outAttrs(
     } else if (key === "alt" && (tag === "img" || tag === "area" || (tag === "input" && kind === "button"))) {
       attrs.push(["alt", collapse(cap(raw)).trim()]);
     } else if (key === "type" && tag === "input") {
-      attrs.push(["type", inputType(el)]);
+      // "text" is what an input is by default; saying so costs tokens and tells nothing.
+      const type = inputType(el);
+      if (type !== "text") attrs.push(["type", type]);
     } else if (key === "value" && (tag === "input" || tag === "option")) {
+      // Boxes are clicked, not filled: their value is the server's business (their label names them).
+      if (kind === "checkbox" || kind === "radio") continue;
+      // An empty field shows no value (a missing value attribute reads as empty).
+      if (raw === "" && kind === "text_input") continue;
       attrs.push(["value", cap(raw, 1000)]);
     } else if (key === "placeholder" && (tag === "input" || tag === "textarea")) {
       attrs.push([key, collapse(cap(raw)).trim()]);
@@ -525,27 +531,37 @@ function closeScope(s: Scope): void {
   if (parent) parent.interactive += s.interactive;
 }
 
-/** Turns a finished element into what its parent receives: itself, its children (unwrapped), or nothing. */
-function finish(frame: Frame): Out[] {
+/** Hands a finished element to its parent's list: itself, its children (unwrapped), or nothing. */
+function finish(frame: Frame, parentSink: Out[]): void {
   const out = frame.out!;
   const children = trimChildren(out.tag, frame.sink);
   out.children = children;
-  const hasContent = children.some((c) => typeof c !== "string" || c.trim() !== "");
+  let elements = 0;
+  let texts = 0;
+  for (const c of children) {
+    if (typeof c !== "string") elements++;
+    else if (c.trim()) texts++;
+  }
   const isControl = frame.el !== null && out.name === "";
-  if (!hasContent && !isControl && !KEEP_EMPTY.has(out.tag)) {
-    return children.length > 0 && !BLOCK_LIKE(out.tag) ? [" "] : [];
+  if (elements === 0 && texts === 0 && !isControl && !KEEP_EMPTY.has(out.tag)) {
+    if (children.length > 0 && !BLOCK_LIKE(out.tag)) pushOut(parentSink, " ");
+    return;
   }
   if (!isControl && out.attrs.length === 0 && (GENERIC.has(out.tag) || out.tag.includes("-"))) {
-    let elements = 0;
-    let texts = 0;
-    for (const c of children) {
-      if (typeof c !== "string") elements++;
-      else if (c.trim()) texts++;
+    if (INLINE_GENERIC.has(out.tag) && !(texts === 0 && elements === 1)) {
+      for (const c of children) pushOut(parentSink, c);
+      return;
     }
-    if (texts === 0 && elements === 1) return children.filter((c) => typeof c !== "string");
-    if (INLINE_GENERIC.has(out.tag)) return children;
+    if (texts === 0) {
+      // A bare box around elements only (a label and its field, a card's parts, one lone child):
+      // its children say everything; a space keeps several neighbours apart.
+      if (elements > 1) pushOut(parentSink, " ");
+      for (const c of children) if (typeof c !== "string") pushOut(parentSink, c);
+      if (elements > 1) pushOut(parentSink, " ");
+      return;
+    }
   }
-  return [out];
+  pushOut(parentSink, out);
 }
 
 function BLOCK_LIKE(tag: string): boolean {
@@ -592,8 +608,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       stack.pop();
       if (f.ownScope) closeScope(f.ownScope);
       if (f.out) {
-        const parentSink = f.parent!.sink;
-        for (const o of finish(f)) pushOut(parentSink, o);
+        finish(f, f.parent!.sink);
       }
       continue;
     }

@@ -1,0 +1,206 @@
+/**
+ * Simplifier cost and size: median ms per page, and o200k_base tokens of the raw HTML, the simplified
+ * HTML and Playwright's aria snapshot, for the sandbox shop's home, results, product, cart and checkout
+ * pages as a real Chromium renders them; then large result listings (0.5–2 MB) against the time
+ * cheerio itself takes to parse the same page.
+ *
+ *   node bench/simplifier.ts [--runs 200] [--large-runs 15]
+ */
+import { parseArgs } from "node:util";
+import { load } from "cheerio";
+import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
+import { createShop, type Shop } from "../sandbox-shop/server.ts";
+import { variantsFromData } from "../sandbox-shop/variants.ts";
+import { BrowserPool, type BrowserSession } from "../src/browser/index.ts";
+import { SESSION_HEADER, VARIANT_HEADER } from "../src/contracts/shop.ts";
+import { simplify } from "../src/simplify/index.ts";
+import { median } from "../src/stats.ts";
+import { countTokens, TOKENIZER } from "../src/tokens.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: "string", default: "200" },
+    "large-runs": { type: "string", default: "15" },
+    "large-size": { type: "string", default: "100000" },
+  },
+});
+const runs = Number(args.runs);
+const largeRuns = Number(args["large-runs"]);
+const largeSize = Number(args["large-size"]);
+
+interface Captured {
+  page: string;
+  url: string;
+  html: string;
+  aria?: string;
+  ariaAi?: string;
+}
+
+/** Times `fn` `n` times after a warm-up of a tenth of that; returns each run's ms. */
+function timeRuns(n: number, fn: () => unknown): number[] {
+  for (let i = 0; i < Math.max(2, Math.ceil(n / 10)); i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    fn();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+async function capture(session: BrowserSession, page: string, withAria = true): Promise<Captured> {
+  const snap = await session.observe(withAria ? { aria: "default" } : {});
+  const out: Captured = { page, url: snap.url, html: snap.html };
+  if (withAria) {
+    out.aria = snap.aria ?? "";
+    out.ariaAi = (await session.observe({ aria: "ai" })).aria ?? "";
+  }
+  return out;
+}
+
+function nameWithLabel(html: string, url: string, label: RegExp): string {
+  const page = simplify(html, url);
+  const hit = Object.entries(page.elements).find(([, el]) => label.test(el.label));
+  if (!hit) throw new Error(`no element labelled ${label} on ${url}`);
+  return hit[0];
+}
+
+/** The five shop pages, as the browser renders them for a shopper who searches, opens a product, adds it and checks out. */
+async function shopPages(shop: Shop, pool: BrowserPool, variant: string): Promise<Captured[]> {
+  const session = await pool.session({
+    origin: shop.url,
+    extraHeaders: { [SESSION_HEADER]: `bench-simplifier-${variant}`, [VARIANT_HEADER]: variant },
+  });
+  try {
+    const pages: Captured[] = [];
+    await session.goto("/");
+    pages.push(await capture(session, `${variant}: home`));
+    await session.goto("/search?q=wireless+headphones");
+    const results = await capture(session, `${variant}: results`);
+    pages.push(results);
+    const first = simplify(results.html, results.url);
+    const view = Object.entries(first.elements).find(
+      ([n, el]) => n.startsWith("search_results.") && el.kind === "link",
+    )?.[0];
+    if (!view) throw new Error("no product link on the results page");
+    await session.act({ type: "click", name: view }, first.elements);
+    pages.push(await capture(session, `${variant}: product`));
+    // Choose the first available value of every option, as a shopper must before adding to the cart.
+    const chosen = new Set<string>();
+    for (;;) {
+      const now = await session.observe();
+      const page = simplify(now.html, now.url);
+      const next = Object.entries(page.elements).find(
+        ([n, el]) => el.kind === "radio" && !el.disabled && !chosen.has(n.slice(0, n.lastIndexOf("."))),
+      );
+      if (!next) {
+        const add = nameWithLabel(now.html, now.url, /^add to cart$/i);
+        await session.act({ type: "click", name: add }, page.elements);
+        break;
+      }
+      chosen.add(next[0].slice(0, next[0].lastIndexOf(".")));
+      await session.act({ type: "click", name: next[0] }, page.elements);
+    }
+    pages.push(await capture(session, `${variant}: cart`));
+    await session.goto("/checkout");
+    pages.push(await capture(session, `${variant}: checkout`));
+    return pages;
+  } finally {
+    await session.close();
+  }
+}
+
+const fmt = (n: number, d = 2) => n.toFixed(d);
+const kb = (chars: number) => (chars / 1024).toFixed(0);
+
+async function main(): Promise<void> {
+  const pool = new BrowserPool({ size: 1 });
+  const variants = variantsFromData(
+    { variants: { realistic: {}, lean: { page_weight: "lean" } } },
+    "bench-simplifier",
+  );
+  try {
+    const shop = await createShop({ catalog: await loadCatalog("builtin", 42), variants });
+    await shop.listen(0);
+    const pages: Captured[] = [];
+    try {
+      pages.push(...(await shopPages(shop, pool, "realistic")), ...(await shopPages(shop, pool, "lean")));
+    } finally {
+      await shop.close();
+    }
+
+    console.log(
+      `\nShop pages, realistic and lean page weight (built-in catalog, 2,000 products), rendered by Chromium; node ${process.version}; ${runs} runs per page; tokens: ${TOKENIZER}\n`,
+    );
+    console.log(
+      "| page | raw KB | simplify ms (median) | cheerio parse ms | raw tokens | simplified tokens | simplified / raw | aria snapshot tokens | aria (ai mode) tokens | simplified / aria |",
+    );
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const p of pages) {
+      const simplifyMs = median(timeRuns(runs, () => simplify(p.html, p.url)));
+      const parseMs = median(timeRuns(runs, () => load(p.html)));
+      const raw = countTokens(p.html);
+      const simplified = countTokens(simplify(p.html, p.url).html);
+      const aria = countTokens(p.aria ?? "");
+      const ariaAi = countTokens(p.ariaAi ?? "");
+      console.log(
+        `| ${p.page} | ${kb(Buffer.byteLength(p.html))} | ${fmt(simplifyMs)} | ${fmt(parseMs)} | ${raw.toLocaleString("en-US")} | ${simplified.toLocaleString("en-US")} | ${fmt((100 * simplified) / raw, 1)}% | ${aria.toLocaleString("en-US")} | ${ariaAi.toLocaleString("en-US")} | ${fmt(simplified / aria)} |`,
+      );
+    }
+
+    // Large pages: long result listings from a big catalog, as the browser renders them.
+    const big = await createShop({ catalog: await loadCatalog(`builtin:${largeSize}`, 42), variants });
+    await big.listen(0);
+    const large: Captured[] = [];
+    try {
+      // Listings of 0.5–2 MB in both page weights: realistic pages are mostly scripts and state,
+      // lean ones mostly elements (the harder case for a walk that visits every element).
+      for (const [variant, sizes] of [
+        ["realistic", [100, 250, 350]],
+        ["lean", [500, 1000, 1800]],
+      ] as const) {
+        const session = await pool.session({
+          origin: big.url,
+          extraHeaders: { [SESSION_HEADER]: `bench-large-${variant}`, [VARIANT_HEADER]: variant },
+        });
+        try {
+          for (const perPage of sizes) {
+            await session.goto(`/search?q=&per_page=${perPage}`);
+            large.push(await capture(session, `${variant}, ${perPage} products`, false));
+          }
+        } finally {
+          await session.close();
+        }
+      }
+    } finally {
+      await big.close();
+    }
+    console.log(
+      `\nLarge pages (${largeSize.toLocaleString("en-US")}-product catalog, long listings), ${largeRuns} runs each, interleaved\n`,
+    );
+    console.log(
+      "| page | raw KB | cheerio parse ms | simplify ms | simplify / parse | raw tokens | simplified tokens | simplified / raw |",
+    );
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const p of large) {
+      const parse: number[] = [];
+      const simp: number[] = [];
+      timeRuns(2, () => simplify(p.html, p.url));
+      for (let i = 0; i < largeRuns; i++) {
+        parse.push(...timeRuns(1, () => load(p.html)).slice(-1));
+        simp.push(...timeRuns(1, () => simplify(p.html, p.url)).slice(-1));
+      }
+      const raw = countTokens(p.html);
+      const simplified = countTokens(simplify(p.html, p.url).html);
+      const pm = median(parse);
+      const sm = median(simp);
+      console.log(
+        `| ${p.page} | ${kb(Buffer.byteLength(p.html))} | ${fmt(pm, 1)} | ${fmt(sm, 1)} | ${fmt(sm / pm)}× | ${raw.toLocaleString("en-US")} | ${simplified.toLocaleString("en-US")} | ${fmt((100 * simplified) / raw, 1)}% |`,
+      );
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+await main();
