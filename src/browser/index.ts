@@ -8,6 +8,8 @@ export {
   type ActResult,
   BrowserSession,
   DEFAULT_ACT_TIMEOUT_MS,
+  DEFAULT_SETTLE,
   type ObserveOptions,
   type PageSnapshot,
+  type SettleTimings,
 } from "./session.ts";

@@ -11,7 +11,7 @@ import {
   throwIfAborted,
 } from "./errors.ts";
 import { OriginGuard, originOf } from "./origins.ts";
-import { BrowserSession, DEFAULT_ACT_TIMEOUT_MS } from "./session.ts";
+import { BrowserSession, DEFAULT_ACT_TIMEOUT_MS, DEFAULT_SETTLE, type SettleTimings } from "./session.ts";
 
 export interface BrowserPoolOptions {
   /** Browser processes to spread sessions over. Default 2. */
@@ -27,6 +27,8 @@ export interface BrowserPoolOptions {
   allowedOrigins?: string[];
   /** Default budget for goto/act when the call gives none. Default 10 s. */
   defaultTimeoutMs?: number;
+  /** How sessions decide a page has settled; DEFAULT_SETTLE for what is not given. */
+  settle?: Partial<SettleTimings>;
   logger?: Logger;
 }
 
@@ -85,6 +87,7 @@ export class BrowserPool {
   readonly #browserName: string;
   readonly #allowedOrigins: string[];
   readonly #defaultTimeoutMs: number;
+  readonly #settle: SettleTimings;
   readonly #log: Logger;
   readonly #slots: (Slot | undefined)[];
   /** Browsers taken out of service that still have open sessions or are being closed. */
@@ -101,6 +104,17 @@ export class BrowserPool {
     this.#size = positiveInt(opts.size ?? 2, "BrowserPool size");
     this.#sessionsPerBrowser = positiveInt(opts.sessionsPerBrowser ?? 50, "BrowserPool sessionsPerBrowser");
     this.#defaultTimeoutMs = positiveInt(opts.defaultTimeoutMs ?? DEFAULT_ACT_TIMEOUT_MS, "defaultTimeoutMs");
+    this.#settle = { ...DEFAULT_SETTLE };
+    for (const [key, value] of Object.entries(opts.settle ?? {}) as [keyof SettleTimings, number][]) {
+      if (!(key in DEFAULT_SETTLE))
+        throw new InputError(
+          `settle.${key}`,
+          `unknown setting; expected one of ${Object.keys(DEFAULT_SETTLE).join(", ")}`,
+        );
+      if (!Number.isFinite(value) || value < 0)
+        throw new InputError(`settle.${key}`, `expected a number of milliseconds ≥ 0, got ${value}`);
+      this.#settle[key] = value;
+    }
     const choice = findChromium(opts.executablePath);
     this.#browserName = choice.executablePath ?? "Playwright's Chromium";
     const extra: LaunchOptions = {};
@@ -150,6 +164,7 @@ export class BrowserPool {
         guard,
         logger: this.#log.child({ browser: slot.id }),
         defaultTimeoutMs: this.#defaultTimeoutMs,
+        settle: this.#settle,
         onClosed: () => {
           if (session) this.#sessions.delete(session);
           release();

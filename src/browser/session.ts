@@ -35,7 +35,40 @@ export interface ObserveOptions {
 
 export const DEFAULT_ACT_TIMEOUT_MS = 10_000;
 
-/** Runs in the page: mirrors live form state into attributes (passwords and files excepted). */
+/**
+ * Runs in the page on every element a locator matches: how many there are, and whether the one
+ * element is visible (Playwright's rule: a non-empty box and not visibility:hidden) and enabled
+ * (not disabled itself or by a disabled fieldset, not aria-disabled).
+ */
+interface InPageElement {
+  disabled?: boolean;
+  getBoundingClientRect(): { width: number; height: number };
+  closest(selector: string): unknown;
+  getAttribute(name: string): string | null;
+}
+interface ElementState {
+  count: number;
+  visible: boolean;
+  enabled: boolean;
+}
+function elementState(els: InPageElement[]): ElementState {
+  const win = globalThis as unknown as { getComputedStyle(el: InPageElement): { visibility: string } };
+  const el = els[0];
+  if (els.length !== 1 || !el) return { count: els.length, visible: false, enabled: false };
+  const box = el.getBoundingClientRect();
+  const visible = box.width > 0 && box.height > 0 && win.getComputedStyle(el).visibility !== "hidden";
+  const disabled =
+    el.disabled === true ||
+    (el.closest("fieldset[disabled]") !== null && el.closest("legend") === null) ||
+    el.getAttribute("aria-disabled") === "true";
+  return { count: 1, visible, enabled: !disabled };
+}
+
+/**
+ * Runs in the page: mirrors live form state into attributes (passwords and files excepted), then
+ * returns the serialized document and its title, in one round trip (page.content() + page.title()
+ * would be three).
+ */
 const REFLECT_FORM_STATE = `(() => {
   for (const el of document.querySelectorAll("input, textarea, select")) {
     if (el.tagName === "SELECT") {
@@ -48,16 +81,38 @@ const REFLECT_FORM_STATE = `(() => {
       el.setAttribute("value", el.value);
     }
   }
+  const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "";
+  return { html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), title: document.title };
 })()`;
-/** How long after an action a navigation may still start (a click's form submit, a JS redirect). */
-const NAVIGATION_START_WINDOW_MS = 150;
-/** Without a navigation: wait until the network has been quiet this long, at most QUIET_CAP_MS. */
-const QUIET_MS = 100;
-const QUIET_CAP_MS = 1_000;
-/** After a navigation: the same, networkidle-like, capped so a chatty page cannot stall a step. */
-const NAVIGATION_QUIET_MS = 500;
-const NAVIGATION_QUIET_CAP_MS = 3_000;
-const POLL_MS = 20;
+/**
+ * How a session decides a page has settled after goto() or an action. Network quiet means no request
+ * in flight that can change the document (documents, scripts, XHR/fetch, event streams; not images,
+ * styles, fonts or beacons) for that long; each wait is capped so a chatty page cannot stall a step.
+ */
+export interface SettleTimings {
+  /** How long after an action a navigation may still start (a click's form submit, a JS redirect). */
+  navigationStartWindowMs: number;
+  /** Without a navigation: network quiet this long (catches XHR-driven updates)... */
+  quietMs: number;
+  /** ...waiting at most this long. */
+  quietCapMs: number;
+  /** After a navigation's DOMContentLoaded: network quiet this long (subresources, data fetches)... */
+  navigationQuietMs: number;
+  /** ...waiting at most this long. */
+  navigationQuietCapMs: number;
+}
+
+export const DEFAULT_SETTLE: Readonly<SettleTimings> = {
+  navigationStartWindowMs: 40,
+  quietMs: 30,
+  quietCapMs: 1_000,
+  navigationQuietMs: 0,
+  navigationQuietCapMs: 3_000,
+};
+
+/** Resource types whose requests can change the document: settling waits for these only. */
+const SETTLE_TYPES = new Set(["document", "script", "xhr", "fetch", "eventsource"]);
+const POLL_MS = 5;
 
 /** Which element kinds each element action can be used on. */
 const KINDS_FOR: Record<"click" | "type" | "type_and_submit" | "select", readonly ElementKind[]> = {
@@ -80,6 +135,7 @@ export interface SessionInit {
   guard: OriginGuard;
   logger: Logger;
   defaultTimeoutMs: number;
+  settle: SettleTimings;
   /** Called once, after the context is closed, so the pool can count the session out. */
   onClosed: () => void;
 }
@@ -103,6 +159,7 @@ export class BrowserSession {
   readonly #guard: OriginGuard;
   readonly #log: Logger;
   readonly #defaultTimeoutMs: number;
+  readonly #timings: SettleTimings;
   readonly #onClosed: () => void;
   #page: Page | null = null;
   #pageCrashed = false;
@@ -117,6 +174,7 @@ export class BrowserSession {
     this.#guard = init.guard;
     this.#log = init.logger;
     this.#defaultTimeoutMs = init.defaultTimeoutMs;
+    this.#timings = init.settle;
     this.#onClosed = init.onClosed;
   }
 
@@ -165,7 +223,11 @@ export class BrowserSession {
     const page = await this.#livePage();
     try {
       await raceAbort(page.goto(target, { waitUntil: "domcontentloaded", timeout: timeoutMs }), signal, what);
-      await this.#quiet(NAVIGATION_QUIET_MS, Math.min(NAVIGATION_QUIET_CAP_MS, remaining(deadline)), signal);
+      await this.#quiet(
+        this.#timings.navigationQuietMs,
+        Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)),
+        signal,
+      );
     } catch (err) {
       if (isAbortError(err)) {
         await this.#dropPage();
@@ -186,8 +248,7 @@ export class BrowserSession {
     throwIfAborted(signal, what);
     const page = await this.#livePage();
     try {
-      const html = await raceAbort(this.#content(page), signal, what);
-      const title = await raceAbort(page.title(), signal, what);
+      const { html, title } = await raceAbort(this.#content(page), signal, what);
       const snapshot: PageSnapshot = { url: page.url(), title, html };
       if (opts.screenshot) {
         snapshot.screenshot = await raceAbort(
@@ -314,26 +375,27 @@ export class BrowserSession {
     if (!kinds.includes(element.kind)) return { ok: false, error: wrongKind(action, element, label) };
 
     const locator = page.locator(element.css);
-    const count = await locator.count();
-    if (count === 0) {
+    // One round trip for what three Playwright calls (count, isVisible, isEnabled) would ask.
+    const state = await locator.evaluateAll(elementState as unknown as (els: unknown[]) => ElementState);
+    if (state.count === 0) {
       return {
         ok: false,
         error: `element "${name}"${label} is no longer on the page; observe the page again and pick one of its current names`,
       };
     }
-    if (count > 1) {
+    if (state.count > 1) {
       return {
         ok: false,
-        error: `element "${name}"${label} now matches ${count} elements, so the page changed since it was observed; observe it again`,
+        error: `element "${name}"${label} now matches ${state.count} elements, so the page changed since it was observed; observe it again`,
       };
     }
-    if (!(await locator.isVisible())) {
+    if (!state.visible) {
       return {
         ok: false,
         error: `element "${name}"${label} is not visible, so a shopper could not use it; pick a visible element`,
       };
     }
-    if (element.disabled || !(await locator.isEnabled({ timeout: remaining(deadline) }))) {
+    if (element.disabled || !state.enabled) {
       return {
         ok: false,
         error: `element "${name}"${label} is disabled; it cannot be used until something else on the page changes`,
@@ -379,12 +441,16 @@ export class BrowserSession {
     signal: AbortSignal | undefined,
   ): Promise<ActResult> {
     const watch = this.#watch;
-    const windowEnd = Math.min(deadline, Date.now() + NAVIGATION_START_WINDOW_MS);
+    const windowEnd = Math.min(deadline, Date.now() + this.#timings.navigationStartWindowMs);
     while (!watch.navigationStarted && !watch.committed && Date.now() < windowEnd) {
       await sleep(POLL_MS, signal, "waiting for the page");
     }
     if (!watch.navigationStarted && !watch.committed) {
-      await this.#quiet(QUIET_MS, Math.min(QUIET_CAP_MS, remaining(deadline)), signal);
+      await this.#quiet(
+        this.#timings.quietMs,
+        Math.min(this.#timings.quietCapMs, remaining(deadline)),
+        signal,
+      );
     }
     // A navigation may also start during the quiet period (e.g. a delayed script redirect).
     while (watch.navigationStarted && !watch.committed && !watch.failed) {
@@ -423,7 +489,11 @@ export class BrowserSession {
           error: `${did}: the next page (${page.url()}) did not finish loading within ${timeoutMs} ms; observe the page and try again`,
         };
       }
-      await this.#quiet(NAVIGATION_QUIET_MS, Math.min(NAVIGATION_QUIET_CAP_MS, remaining(deadline)), signal);
+      await this.#quiet(
+        this.#timings.navigationQuietMs,
+        Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)),
+        signal,
+      );
       return { ok: true, navigated: true };
     }
     return { ok: true, navigated: page.url() !== before };
@@ -439,13 +509,12 @@ export class BrowserSession {
   }
 
   /** page.content() fails while a navigation swaps documents; wait for the new one and retry. */
-  async #content(page: Page): Promise<string> {
+  async #content(page: Page): Promise<{ html: string; title: string }> {
     for (let attempt = 0; ; attempt++) {
       try {
         // Typed text, ticks and choices live in DOM properties; copy them into attributes so the
         // serialized HTML (and so the observation) shows the form as the shopper left it.
-        await page.evaluate(REFLECT_FORM_STATE);
-        return await page.content();
+        return await page.evaluate<{ html: string; title: string }>(REFLECT_FORM_STATE);
       } catch (err) {
         if (attempt >= 2 || page.isClosed()) throw err;
         await page.waitForLoadState("domcontentloaded", { timeout: this.#defaultTimeoutMs }).catch(() => {});
@@ -483,13 +552,16 @@ export class BrowserSession {
 
   #attach(page: Page): void {
     this.#inflight = new Set();
+    // Only requests that can change the DOM count against settling: images, fonts, styles and beacons
+    // do not change what the page says, and waiting for them would tax every step.
     page.on("request", (request) => {
+      if (isMainFrameNavigation(page, request)) this.#watch.navigationStarted = true;
+      if (!SETTLE_TYPES.has(request.resourceType())) return;
       this.#inflight.add(request);
       this.#lastNetworkActivity = Date.now();
-      if (isMainFrameNavigation(page, request)) this.#watch.navigationStarted = true;
     });
     const done = (request: Request) => {
-      this.#inflight.delete(request);
+      if (!this.#inflight.delete(request)) return;
       this.#lastNetworkActivity = Date.now();
     };
     page.on("requestfinished", done);

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
@@ -8,9 +8,10 @@ import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index
 import { createShop, type Shop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, VariantSet } from "../../sandbox-shop/variants.ts";
 import { BrowserPool } from "../browser/index.ts";
-import { loadYamlFile, readYamlFile } from "../config/files.ts";
+import { readYamlFile } from "../config/files.ts";
+import { loadPersonas, loadScenarios, SHIPPED_PERSONAS, SHIPPED_SCENARIOS } from "../config/population.ts";
 import { InputError } from "../contracts/errors.ts";
-import { type Persona, PersonaFileSchema, type Scenario, ScenarioFileSchema } from "../contracts/scenario.ts";
+import type { Persona, Scenario } from "../contracts/scenario.ts";
 import { createLogger } from "../log.ts";
 import { HeuristicShopper } from "../policy/heuristic/shopper.ts";
 import { ReplayPolicy } from "../policy/replay.ts";
@@ -23,37 +24,6 @@ import { RunWriter } from "../trajectory/run-dir.ts";
 import { integer } from "./options.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-
-/** Every .yaml/.yml/.json file of a path (a file, or a folder's files in name order). */
-function filesOf(path: string, flag: string): string[] {
-  if (!existsSync(path)) throw new InputError(`${flag} ${path}`, "no such file or folder");
-  if (!statSync(path).isDirectory()) return [path];
-  const files = readdirSync(path)
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
-    .sort()
-    .map((f) => join(path, f));
-  if (files.length === 0)
-    throw new InputError(`${flag} ${path}`, "the folder has no .yaml, .yml or .json files");
-  return files;
-}
-
-async function loadAll<T extends { id: string }>(
-  path: string,
-  flag: string,
-  load: (file: string) => Promise<T[]>,
-): Promise<Map<string, T>> {
-  const out = new Map<string, T>();
-  const from = new Map<string, string>();
-  for (const file of filesOf(path, flag)) {
-    for (const item of await load(file)) {
-      const earlier = from.get(item.id);
-      if (earlier) throw new InputError(file, `id "${item.id}" is already defined in ${earlier}`);
-      out.set(item.id, item);
-      from.set(item.id, file);
-    }
-  }
-  return out;
-}
 
 function gitRevision(): string | null {
   try {
@@ -99,12 +69,12 @@ export function registerRunCommand(program: Command): void {
     .description("Run a fleet of simulated shoppers against a shop and write their trajectories.")
     .addOption(
       new Option("--personas <path>", "persona file or folder")
-        .default(new URL("personas", ROOT).pathname)
+        .default(SHIPPED_PERSONAS)
         .env("SHOPSIM_PERSONAS"),
     )
     .addOption(
       new Option("--scenarios <path>", "scenario file or folder")
-        .default(new URL("scenarios", ROOT).pathname)
+        .default(SHIPPED_SCENARIOS)
         .env("SHOPSIM_SCENARIOS"),
     )
     .option(
@@ -178,16 +148,8 @@ Examples:
         );
       }
       // Everything a user wrote is checked before any browser starts.
-      const personas = await loadAll(
-        opts.personas,
-        "--personas",
-        async (f) => (await loadYamlFile(f, PersonaFileSchema)).personas,
-      );
-      const scenarios = await loadAll(
-        opts.scenarios,
-        "--scenarios",
-        async (f) => (await loadYamlFile(f, ScenarioFileSchema)).scenarios,
-      );
+      const personas = await loadPersonas(opts.personas);
+      const scenarios = await loadScenarios(opts.scenarios);
       let replay: ReplayPolicy | null = null;
       if (opts.policy === "replay") {
         if (!opts.replay)
