@@ -30,6 +30,10 @@ class FakeBrowser implements SessionBrowser {
       this.page++;
       return { ok: true, navigated: true };
     }
+    if (action.type === "back" && this.page > 0) {
+      this.page--;
+      return { ok: true, navigated: true };
+    }
     return { ok: false, error: `no element named "${"name" in action ? action.name : ""}"` };
   }
 }
@@ -109,6 +113,29 @@ describe("runSession", () => {
     });
     expect(stuck.status).toBe("loop");
     expect(stuck.steps).toHaveLength(3);
+    // Open, go back, open again…: a two-step cycle is a loop too; a walk forward is not.
+    const bouncing = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2 ? { action: { type: "back" as const }, rationale: "back" } : click("next"),
+        ),
+      ),
+      shop: null,
+      limits: { loopRepeats: 3 },
+    });
+    expect(bouncing.status).toBe("loop");
+    expect(bouncing.steps).toHaveLength(6);
+    expect(bouncing.reason).toContain("the same 2 actions");
+    const walking = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy(Array.from({ length: 8 }, () => click("next"))),
+      shop: null,
+      limits: { loopRepeats: 3, maxSteps: 8 },
+    });
+    expect(walking.status).toBe("max_steps");
   });
 
   it("records a throwing browser as an error, and an abort as aborted", async () => {

@@ -6,9 +6,17 @@
  * must strip it. `page_weight: lean` renders the markup alone.
  */
 import { readFileSync } from "node:fs";
-import type { Product } from "../catalog/types.ts";
+import type { Category, Product } from "../catalog/types.ts";
 import { raw, type SafeHtml } from "../html.ts";
-import type { PageContext } from "./layout.ts";
+
+/** What of the page's context the weight needs (layout's PageContext has it). */
+interface WeightContext {
+  variant: string;
+  query: string;
+  flags: object;
+  cartCount: number;
+  categories: readonly Category[];
+}
 
 const STATIC_DIR = new URL("../public/", import.meta.url);
 export const SHOP_CSS = readFileSync(new URL("shop.css", STATIC_DIR), "utf8");
@@ -142,7 +150,7 @@ function structuredData(title: string, products: readonly Product[], page: strin
 
 /** Head additions: critical CSS inline, structured data, the analytics data layer. */
 export function heavyHead(
-  ctx: PageContext,
+  ctx: WeightContext,
   title: string,
   products: readonly Product[],
   page: string,
@@ -169,7 +177,7 @@ export function heavyHead(
 }
 
 /** End of body: the hydration state a client-side framework would boot from. */
-export function hydrationState(ctx: PageContext, products: readonly Product[], page: string): SafeHtml {
+export function hydrationState(ctx: WeightContext, products: readonly Product[], page: string): SafeHtml {
   const state = {
     page,
     query: ctx.query,

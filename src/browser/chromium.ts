@@ -62,6 +62,12 @@ export function chromiumLaunchOptions(choice: ChromiumChoice, extra: LaunchOptio
   ];
   return {
     headless: true,
+    // Playwright's own signal handlers would close the browsers and exit the process at once, racing
+    // the runner's orderly stop (record running sessions as aborted, write the manifest): the caller
+    // owns signals and closes the pool itself.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     ...extra,
     args,
     ...(choice.executablePath ? { executablePath: choice.executablePath } : {}),

@@ -182,9 +182,8 @@ export class BrowserSession {
   static async open(init: SessionInit): Promise<BrowserSession> {
     const session = new BrowserSession(init);
     try {
-      await init.context.route(
-        (url) => !init.guard.allows(url),
-        (route) => session.#block(route),
+      await init.context.route(init.guard.blockedPattern(), (route) =>
+        init.guard.allows(route.request().url()) ? route.fallback() : session.#block(route),
       );
       await init.context.routeWebSocket(
         (url) => !init.guard.allows(url),

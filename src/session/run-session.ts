@@ -145,8 +145,14 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         if (orders && orders.length > 0)
           stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
       }
-      if (!stop && isLoop(steps, limits.loopRepeats)) {
-        stop = new Stop("loop", `the same action on the same page ${limits.loopRepeats} times in a row`);
+      const period: number = stop ? 0 : loopPeriod(steps, limits.loopRepeats);
+      if (period > 0) {
+        stop = new Stop(
+          "loop",
+          period === 1
+            ? `the same action on the same page ${limits.loopRepeats} times in a row`
+            : `the same ${period} actions on the same pages, ${limits.loopRepeats} times in a row`,
+        );
       }
     }
     stop ??= new Stop("max_steps", `step limit of ${limits.maxSteps} reached`);
@@ -202,12 +208,22 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   };
 }
 
-function isLoop(steps: readonly Step[], repeats: number): boolean {
-  if (steps.length < repeats) return false;
-  const last = steps.slice(-repeats);
+/** The longest cycle of steps loop detection looks for (A, then A B, then A B C, repeated). */
+const MAX_LOOP_PERIOD = 3;
+
+/**
+ * The period of a loop the last steps are stuck in: the same one to three actions on the same pages,
+ * repeated `repeats` times in a row (e.g. open a product, go back, open it again, …), or 0.
+ */
+function loopPeriod(steps: readonly Step[], repeats: number): number {
   const key = (s: Step) => `${s.url}\n${JSON.stringify(s.action)}`;
-  const first = key(last[0] as Step);
-  return last.every((s) => key(s) === first);
+  const n = steps.length;
+  for (let period = 1; period <= MAX_LOOP_PERIOD; period++) {
+    if (n < period * repeats) break;
+    const keys = steps.slice(n - period * repeats).map(key);
+    if (keys.every((k, i) => k === keys[i % period])) return period;
+  }
+  return 0;
 }
 
 function reasonText(reason: unknown): string {
