@@ -97,7 +97,7 @@ beforeAll(async () => {
 <img src="${e}/pixel.png" alt="">
 <script>
   fetch("${e}/beacon").catch(() => {});
-  setTimeout(() => { window.location.href = "${e}/location"; }, 100);
+  setTimeout(() => { window.location.href = "${e}/location"; }, 600); // after the meta refresh: a navigation started earlier would cancel the scheduled refresh
 </script>
 </body></html>`,
       );
