@@ -223,11 +223,7 @@ async function replayOps(context: BrowserContext, ops: Op[]): Promise<void> {
   }
 }
 
-async function runPlain(
-  shopUrl: string,
-  sessionsOps: Op[][],
-  concurrency: number,
-): Promise<{ wallMs: number }> {
+async function runPlain(sessionsOps: Op[][], concurrency: number): Promise<{ wallMs: number }> {
   const exe = findChromium(process.env.SHOPSIM_CHROMIUM);
   const browsers: Browser[] = [];
   for (let i = 0; i < Math.min(browsersMax, concurrency); i++)
@@ -250,7 +246,6 @@ async function runPlain(
       }
     };
     await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-    void shopUrl;
     return { wallMs: performance.now() - started };
   } finally {
     await Promise.all(browsers.map((b) => b.close()));
@@ -326,7 +321,7 @@ async function main(): Promise<void> {
         runnerRates.push((res.records.length / res.wallMs) * 60_000);
         // Replay the very operations this run performed, in job order.
         const bySession = [...res.ops.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, o]) => o);
-        const plain = await runPlain(url, bySession, c);
+        const plain = await runPlain(bySession, c);
         plainRates.push((bySession.length / plain.wallMs) * 60_000);
       }
       const steps = last!.records.flatMap((r) => r.steps);
