@@ -6,7 +6,7 @@ import { createShop, type Shop } from "../sandbox-shop/server.ts";
 import { BrowserAbortError, BrowserError, isAbortError } from "../src/browser/errors.ts";
 import { BrowserPool } from "../src/browser/pool.ts";
 import type { BrowserSession } from "../src/browser/session.ts";
-import type { ElementLocator } from "../src/contracts/action.ts";
+import type { Action, ElementLocator } from "../src/contracts/action.ts";
 import { fixtureCatalog } from "./helpers/fixture-catalog.ts";
 
 const chromiumPath = process.env.SHOPSIM_CHROMIUM;
@@ -101,6 +101,23 @@ beforeAll(async () => {
 </script>
 </body></html>`,
       );
+    }
+    if (req.url === "/nav-kinds") {
+      // Ways an action can lead to a new page, and one way it does not.
+      return html(
+        res,
+        `<!doctype html><title>Kinds</title>
+<form action="/landed" method="get"><select id="sort" name="via" onchange="this.form.requestSubmit()"><option>none</option><option>select</option></select></form>
+<form action="/landed" method="get"><input type="hidden" name="via" value="busy"><button id="busy" type="button" onclick="setTimeout(() => { const t = Date.now(); while (Date.now() - t < 400) {} }, 0); this.form.requestSubmit()">Busy</button></form>
+<button id="timer" onclick="setTimeout(() => { location.href = '/landed?via=timer'; }, 20)">Timer</button>
+<button id="fetch" onclick="fetch('/landed?via=fetch').then(() => { document.querySelector('#out').textContent = 'updated'; })">Fetch</button>
+<p id="out">before</p>`,
+      );
+    }
+    if (req.url?.startsWith("/landed")) {
+      const timer = setTimeout(() => html(res, `<title>Landed</title><p>${req.url}</p>`), 150);
+      res.on("close", () => clearTimeout(timer));
+      return;
     }
     if (req.url === "/slow-link") {
       return html(res, `<!doctype html><title>Slow</title><a id="slow" href="/slow">Slow page</a>`);
@@ -299,6 +316,35 @@ describe("BrowserSession.act drives the real shop by element name", () => {
       // Same context, fresh page: the session carries on.
       await s.goto("/");
       expect((await s.observe()).title).toContain("Shopsim Market");
+    });
+  });
+
+  it("knows when an action led to a new page, however the page starts it, and waits for it", async () => {
+    await withSession(async (s) => {
+      const elements = {
+        sort: el("#sort", "select", "Sort"),
+        busy: el("#busy", "button", "Busy"),
+        timer: el("#timer", "button", "Timer"),
+        fetch: el("#fetch", "button", "Fetch"),
+      };
+      const cases: Array<[Action, string]> = [
+        [{ type: "select", name: "sort", value: "select" }, "/landed?via=select"],
+        [{ type: "click", name: "busy" }, "/landed?via=busy"],
+        [{ type: "click", name: "timer" }, "/landed?via=timer"],
+      ];
+      for (const [action, landed] of cases) {
+        await s.goto(`${site.url}/nav-kinds`);
+        expect(await s.act(action, elements), landed).toEqual({ ok: true, navigated: true });
+        const page = await s.observe();
+        expect(page.url).toBe(`${site.url}${landed}`);
+        expect(page.title).toBe("Landed");
+      }
+      // A fetch that updates the page is waited for, and is not a navigation.
+      await s.goto(`${site.url}/nav-kinds`);
+      expect(await s.act({ type: "click", name: "fetch" }, elements)).toEqual({ ok: true, navigated: false });
+      const page = await s.observe();
+      expect(page.url).toBe(`${site.url}/nav-kinds`);
+      expect(page.html).toContain('<p id="out">updated</p>');
     });
   });
 

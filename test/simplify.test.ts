@@ -390,4 +390,21 @@ describe("attributes that cost tokens and tell nothing", () => {
     expect(p.html).toContain('<input name="gift_wrap" type="checkbox">');
     expect(p.html).toContain('<option value="CA">California</option>');
   });
+
+  it("drops an option value that repeats its text, and an aria-label that repeats the visible text", () => {
+    const p = simplify(
+      `<select name="qty" aria-label="Quantity"><option value="1" selected>1</option><option value=" Two ">two</option><option value="3">three</option></select>
+<article aria-label="Acme Mug, 12 oz"><img alt="mug"><h3><a href="/p/1">Acme  Mug, 12 oz</a></h3><p>$9</p></article>
+<section aria-label="Reviews"><p>Great mug</p></section>
+<a href="/cart" aria-label="Cart, 2 items">Cart 2</a>`,
+      "https://shop.example/",
+    );
+    expect(p.html).toContain('<option selected>1</option><option>two</option><option value="3">three</option>');
+    expect(p.html).toContain("<article><img");
+    expect(p.html).toContain('<section aria-label="Reviews">');
+    expect(p.html).toContain('aria-label="Cart, 2 items"');
+    expect(p.html).toContain('aria-label="Quantity"');
+    // Names are unchanged: the card label and the link text give one name, not a repeated one.
+    expect(Object.keys(p.elements)).toEqual(["quantity", "acme_mug_12_oz", "cart_2_items"]);
+  });
 });

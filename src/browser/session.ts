@@ -2,8 +2,8 @@ import type { BrowserContext, Locator, Page, Request, Route, WebSocketRoute } fr
 import type { Action, ElementKind, ElementLocator } from "../contracts/action.ts";
 import { InputError } from "../contracts/errors.ts";
 import type { Logger } from "../log.ts";
+import { closestNames } from "../simplify/closest.ts";
 import { BrowserError, firstLine, isAbortError, raceAbort, sleep, throwIfAborted } from "./errors.ts";
-import { closestNames } from "./names.ts";
 import type { BlockedRequest, OriginGuard } from "./origins.ts";
 
 /** What `act` did. `ok: false` is the policy's mistake or the page's refusal, fed back to the policy. */
@@ -53,6 +53,9 @@ interface ElementState {
 }
 function elementState(els: InPageElement[]): ElementState {
   const win = globalThis as unknown as { getComputedStyle(el: InPageElement): { visibility: string } };
+  // The action comes next: from here on, navigations the page starts are the action's doing.
+  const probe = globalThis as unknown as { __shopsimNavigations?: number };
+  if (typeof probe.__shopsimNavigations === "number") probe.__shopsimNavigations = 0;
   const el = els[0];
   if (els.length !== 1 || !el) return { count: els.length, visible: false, enabled: false };
   const box = el.getBoundingClientRect();
@@ -85,12 +88,46 @@ const REFLECT_FORM_STATE = `(() => {
   return { html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), title: document.title };
 })()`;
 /**
+ * Runs in every document before its own scripts: counts cross-document navigations the page starts
+ * (link clicks, form submits, script redirects, history traversals) through the Navigation API's
+ * `navigate` event, which fires synchronously inside the click or submit that causes it. After an
+ * action, reading the count tells for certain whether a new page is on its way, however long the
+ * browser takes to send the request.
+ */
+const NAVIGATION_PROBE = `(() => {
+  const nav = globalThis.navigation;
+  if (!nav || typeof nav.addEventListener !== "function") return;
+  globalThis.__shopsimNavigations = 0;
+  nav.addEventListener("navigate", (event) => {
+    if (event.destination && event.destination.sameDocument) return;
+    if (event.downloadRequest) return;
+    globalThis.__shopsimNavigations += 1;
+    // A listener of the page's own may cancel it; that is known once the event has been dispatched.
+    queueMicrotask(() => {
+      if (event.defaultPrevented) globalThis.__shopsimNavigations -= 1;
+    });
+  });
+})()`;
+
+/** Runs in the page: navigations started since the last call (null without the Navigation API), reset to 0. */
+const TAKE_NAVIGATIONS = `(() => {
+  const n = globalThis.__shopsimNavigations;
+  if (typeof n !== "number") return null;
+  globalThis.__shopsimNavigations = 0;
+  return n;
+})()`;
+
+/**
  * How a session decides a page has settled after goto() or an action. Network quiet means no request
  * in flight that can change the document (documents, scripts, XHR/fetch, event streams; not images,
  * styles, fonts or beacons) for that long; each wait is capped so a chatty page cannot stall a step.
  */
 export interface SettleTimings {
-  /** How long after an action a navigation may still start (a click's form submit, a JS redirect). */
+  /**
+   * How long after an action a navigation may still start, on pages where the browser cannot say at
+   * once whether the action started one (no Navigation API). Elsewhere a navigation the action
+   * started is known at once, and one started later by a timer is caught while waiting for quiet.
+   */
   navigationStartWindowMs: number;
   /** Without a navigation: network quiet this long (catches XHR-driven updates)... */
   quietMs: number;
@@ -182,6 +219,7 @@ export class BrowserSession {
   static async open(init: SessionInit): Promise<BrowserSession> {
     const session = new BrowserSession(init);
     try {
+      await init.context.addInitScript({ content: NAVIGATION_PROBE });
       await init.context.route(init.guard.blockedPattern(), (route) =>
         init.guard.allows(route.request().url()) ? route.fallback() : session.#block(route),
       );
@@ -440,9 +478,26 @@ export class BrowserSession {
     signal: AbortSignal | undefined,
   ): Promise<ActResult> {
     const watch = this.#watch;
-    const windowEnd = Math.min(deadline, Date.now() + this.#timings.navigationStartWindowMs);
-    while (!watch.navigationStarted && !watch.committed && Date.now() < windowEnd) {
-      await sleep(POLL_MS, signal, "waiting for the page");
+    if (!watch.navigationStarted && !watch.committed) {
+      const started = await this.#navigationsStarted(page);
+      if (started === null) {
+        const windowEnd = Math.min(deadline, Date.now() + this.#timings.navigationStartWindowMs);
+        while (!watch.navigationStarted && !watch.committed && Date.now() < windowEnd) {
+          await sleep(POLL_MS, signal, "waiting for the page");
+        }
+      } else if (started === 0) {
+        // Nothing started yet; a timer may still start a navigation or a fetch, so the quiet period
+        // below counts from now.
+        this.#lastNetworkActivity = Date.now();
+      } else {
+        // The page has begun leaving; the request may not have reached the browser yet, which can
+        // take long on a loaded machine. Wait for it (bounded: the navigation may still be dropped,
+        // e.g. by a 204 answer or a newer navigation).
+        const startEnd = Math.min(deadline, Date.now() + this.#timings.navigationQuietCapMs);
+        while (!watch.navigationStarted && !watch.committed && !watch.failed && Date.now() < startEnd) {
+          await sleep(POLL_MS, signal, "waiting for the next page");
+        }
+      }
     }
     if (!watch.navigationStarted && !watch.committed) {
       await this.#quiet(
@@ -496,6 +551,20 @@ export class BrowserSession {
       return { ok: true, navigated: true };
     }
     return { ok: true, navigated: page.url() !== before };
+  }
+
+  /**
+   * Cross-document navigations the page started since the last check: a number, `null` when the page
+   * cannot tell (no Navigation API, or a document without the probe), or 1 when the document is already
+   * being replaced (the check itself fails as the old one goes away).
+   */
+  async #navigationsStarted(page: Page): Promise<number | null> {
+    try {
+      return await page.evaluate<number | null>(TAKE_NAVIGATIONS);
+    } catch (err) {
+      if (page.isClosed()) throw err;
+      return 1;
+    }
   }
 
   /** Resolves once no request has been in flight for `quietMs`, or after `capMs` regardless. */

@@ -273,6 +273,8 @@ function outAttrs(
     } else if (key === "value" && (tag === "input" || tag === "option")) {
       // Boxes are clicked, not filled: their value is the server's business (their label names them).
       if (kind === "checkbox" || kind === "radio") continue;
+      // An option whose value is its text says it once (a select action accepts either).
+      if (tag === "option" && sameWords(raw, textOf(el, { limit: raw.length + 20, budget: 20 }))) continue;
       // An empty field shows no value (a missing value attribute reads as empty).
       if (raw === "" && kind === "text_input") continue;
       attrs.push(["value", cap(raw, 1000)]);
@@ -290,6 +292,33 @@ function outAttrs(
   }
   if (kind !== null && inheritedDisabled && el.attribs.disabled === undefined) attrs.push(["disabled", null]);
   return attrs;
+}
+
+const normWords = (s: string) => collapse(s).trim().toLowerCase();
+
+function sameWords(a: string, b: string): boolean {
+  return normWords(a) === normWords(b);
+}
+
+/**
+ * Whether an aria-label only repeats the element's visible text (a product card labelled with the
+ * title it shows): then the text says it already. Reads the start of the element's simplified output.
+ */
+function saysWhatItShows(children: readonly Out[], label: string): boolean {
+  const want = normWords(label);
+  let shown = "";
+  let budget = 40;
+  const stack: Out[] = [...children].reverse();
+  while (stack.length > 0 && budget-- > 0 && shown.length < want.length + 80) {
+    const c = stack.pop()!;
+    if (typeof c === "string") {
+      shown += c;
+      continue;
+    }
+    for (const [k, v] of c.attrs) if ((k === "alt" || k === "aria-label") && v) shown += ` ${v} `;
+    for (let i = c.children.length - 1; i >= 0; i--) stack.push(c.children[i]!);
+  }
+  return normWords(shown).includes(want);
 }
 
 // --- the walk ----------------------------------------------------------------------------------
@@ -536,6 +565,8 @@ function finish(frame: Frame, parentSink: Out[]): void {
   const out = frame.out!;
   const children = trimChildren(out.tag, frame.sink);
   out.children = children;
+  const labelAt = out.attrs.findIndex(([k]) => k === "aria-label");
+  if (labelAt >= 0 && saysWhatItShows(children, out.attrs[labelAt]![1] ?? "")) out.attrs.splice(labelAt, 1);
   let elements = 0;
   let texts = 0;
   for (const c of children) {

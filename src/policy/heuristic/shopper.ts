@@ -299,6 +299,13 @@ export class HeuristicShopper implements Policy {
       this.rejected.add(title);
       return this.act(`${why}, so I go back to the results.`, { type: "back" });
     };
+    // Going back from a product whose options I had chosen lands on the same product before the
+    // choice; I already ruled it out, so I keep going back instead of choosing again.
+    if (this.rejected.has(title)) {
+      return this.act(`I already ruled out “${title}”, so I go back further to the results.`, {
+        type: "back",
+      });
+    }
 
     if (
       this.plan.maxPrice !== null &&

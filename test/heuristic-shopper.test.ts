@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { loadYamlFile } from "../src/config/files.ts";
+import type { Action } from "../src/contracts/action.ts";
+import { type Persona, PersonaFileSchema, type Scenario } from "../src/contracts/scenario.ts";
+import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
+import type { Decision, Observation } from "../src/policy/types.ts";
+import { simplify } from "../src/simplify/index.ts";
+import { ROOT } from "./helpers/datasets.ts";
+
+/**
+ * The heuristic shopper on hand-written pages of a shop it has never seen, one decision at a time:
+ * it reads only the observation, like any policy.
+ */
+const { personas } = await loadYamlFile(`${ROOT}/personas/default.yaml`, PersonaFileSchema);
+const persona: Persona = personas[0]!;
+
+const scenario = {
+  id: "headphones-large",
+  goal: {
+    instruction: "Find wireless headphones in size large under $100.",
+    target: {
+      product_type: "headphones",
+      attributes: ["wireless"],
+      options: { size: "large" },
+      max_price: 100,
+    },
+  },
+  start: "/",
+  max_steps: 30,
+} as unknown as Scenario;
+
+function observe(url: string, body: string): Observation {
+  const page = simplify(`<html><head><title>Shop</title></head><body>${body}</body></html>`, url);
+  return { url, title: page.title, html: page.html, names: Object.keys(page.elements) };
+}
+
+/** A product page whose price depends on the size chosen; `chosen` is the size in the URL. */
+function productPage(chosen: "small" | "large" | null): Observation {
+  const price = chosen === "large" ? "$129.00" : chosen === "small" ? "$79.00" : "$79.00 – $129.00";
+  const radio = (size: string) =>
+    `<a role="radio" aria-checked="${chosen === size}" href="/p/1?size=${size}">${size}</a>`;
+  return observe(
+    `https://shop.test/p/1${chosen ? `?size=${chosen}` : ""}`,
+    `<main><h1>Acme Wireless Headphones</h1><p>Price: ${price}</p><p>Wireless, 30 hours of battery.</p>
+     <div role="radiogroup" aria-label="size">${radio("small")}${radio("large")}</div>
+     <form><button>Add to cart</button></form></main>`,
+  );
+}
+
+async function decide(shopper: HeuristicShopper, observation: Observation): Promise<Decision> {
+  return shopper.decide({
+    persona,
+    scenario,
+    history: [],
+    observation,
+    signal: new AbortController().signal,
+  });
+}
+
+describe("heuristic shopper", () => {
+  it("chooses the wanted option, rejects the product when that option is over budget, and does not come back to it", async () => {
+    const shopper = new HeuristicShopper(persona, scenario, 1);
+    const first = await decide(shopper, productPage(null));
+    expect(first.action).toMatchObject({ type: "click" });
+    expect((first.action as Action & { name: string }).name).toMatch(/large$/);
+    expect(first.rationale).toMatch(/size “large”/);
+
+    const second = await decide(shopper, productPage("large"));
+    expect(second.action).toEqual({ type: "back" });
+    expect(second.rationale).toMatch(/\$129\.00, over my \$100 limit/);
+
+    // Back lands on the same product before the choice: the shopper keeps going back rather than
+    // choosing the size again, which would bounce between the two pages until a step limit.
+    const third = await decide(shopper, productPage(null));
+    expect(third.action).toEqual({ type: "back" });
+    expect(third.rationale).toMatch(/already ruled out “Acme Wireless Headphones”/);
+  });
+});
