@@ -399,7 +399,9 @@ describe("attributes that cost tokens and tell nothing", () => {
 <a href="/cart" aria-label="Cart, 2 items">Cart 2</a>`,
       "https://shop.example/",
     );
-    expect(p.html).toContain('<option selected>1</option><option>two</option><option value="3">three</option>');
+    expect(p.html).toContain(
+      '<option selected>1</option><option>two</option><option value="3">three</option>',
+    );
     expect(p.html).toContain("<article><img");
     expect(p.html).toContain('<section aria-label="Reviews">');
     expect(p.html).toContain('aria-label="Cart, 2 items"');
