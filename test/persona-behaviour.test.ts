@@ -133,11 +133,11 @@ function metrics(records: readonly SessionRecord[]): Metrics {
     sortedByPrice:
       share(records, (r) =>
         r.steps.some(
-          (s) => s.action.type === "select" && /sort/.test(s.action.name) && /price/.test(s.action.value),
+          (s) => s.action?.type === "select" && /sort/.test(s.action.name) && /price/.test(s.action.value),
         ),
       ) ?? 0,
     boughtNow: share(purchases, (r) =>
-      r.steps.some((s) => s.action.type === "click" && /buy_now$/.test(s.action.name)),
+      r.steps.some((s) => s.action?.type === "click" && /buy_now$/.test(s.action.name)),
     ),
     fastDelivery: share(purchases, (r) => r.outcome.orders.every((o) => o.shipping_method !== "standard")),
     errors: records.filter((r) => r.status === "error").length,

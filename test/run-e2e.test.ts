@@ -38,7 +38,7 @@ describe("shopsim run, end to end on the built-in shop with the heuristic shoppe
       expect(s.steps.length).toBeGreaterThan(0);
       for (const step of s.steps) {
         expect(step.rationale.length, `${s.session_id} step ${step.index}`).toBeGreaterThan(10);
-        if ("name" in step.action) {
+        if (step.action && "name" in step.action) {
           expect(step.observation, `${s.session_id} step ${step.index}: ${step.action.name}`).toContain(
             `name="${step.action.name}"`,
           );

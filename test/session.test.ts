@@ -71,7 +71,7 @@ describe("runSession", () => {
     const record = await runSession(spec, { browser, simplify, policy, shop: null });
     expect(SessionRecordSchema.parse(record)).toBeTruthy();
     expect(record.status).toBe("terminated");
-    expect(record.steps.map((s) => s.action.type)).toEqual(["click", "click", "terminate"]);
+    expect(record.steps.map((s) => s.action?.type)).toEqual(["click", "click", "terminate"]);
     expect(record.steps.map((s) => s.url)).toEqual([
       "http://shop.test/p0",
       "http://shop.test/p1",

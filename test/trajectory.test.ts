@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/contracts/errors.ts";
-import type { RunManifest, SessionRecord } from "../src/contracts/trajectory.ts";
+import type { RunManifestInput, SessionRecord } from "../src/contracts/trajectory.ts";
 import { RUN_FILES, RunWriter, readRun } from "../src/trajectory/run-dir.ts";
 
-const manifest = (): RunManifest => ({
+const manifest = (): RunManifestInput => ({
   run_id: "run-1",
   status: "running",
   started_at: "2026-11-22T10:00:00.000Z",
@@ -44,7 +44,15 @@ const record = (id: string, status: SessionRecord["status"]): SessionRecord => (
     },
   ],
   outcome: { orders: [], goal_score: null, events: 3 },
-  usage: { input_tokens: 0, output_tokens: 0, cost_usd: 0, policy_ms: 1 },
+  usage: {
+    input_tokens: 0,
+    output_tokens: 0,
+    cost_usd: 0,
+    calls: 0,
+    retries: 0,
+    cached_calls: 0,
+    policy_ms: 1,
+  },
   started_at: "2026-11-22T10:00:00.500Z",
   ended_at: "2026-11-22T10:00:02.000Z",
   duration_ms: 1500,

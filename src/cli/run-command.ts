@@ -14,6 +14,8 @@ import { InputError } from "../contracts/errors.ts";
 import type { Persona, Scenario } from "../contracts/scenario.ts";
 import { createLogger } from "../log.ts";
 import { HeuristicShopper } from "../policy/heuristic/shopper.ts";
+import { LlmClient } from "../policy/llm/client.ts";
+import { LlmPolicy } from "../policy/llm/policy.ts";
 import { ReplayPolicy } from "../policy/replay.ts";
 import type { Policy } from "../policy/types.ts";
 import { InProcessQueue } from "../queue/in-process.ts";
@@ -21,6 +23,7 @@ import { type FleetProgress, type FleetSummary, runFleet } from "../run/fleet.ts
 import { planJobs } from "../run/plan.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
+import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
 import { integer } from "./options.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -43,14 +46,14 @@ function versionOf(pkg: URL): string | null {
   }
 }
 
-interface RunOptions {
+interface RunOptions extends LlmFlags {
   personas: string;
   scenarios: string;
   sessions?: number;
   all?: boolean;
   replicas: number;
   concurrency: number;
-  policy: "heuristic" | "replay";
+  policy: "heuristic" | "replay" | "llm";
   replay?: string;
   shop?: string;
   catalog: string;
@@ -64,7 +67,7 @@ interface RunOptions {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description("Run a fleet of simulated shoppers against a shop and write their trajectories.")
     .addOption(
@@ -91,7 +94,12 @@ export function registerRunCommand(program: Command): void {
         .env("SHOPSIM_CONCURRENCY"),
     )
     .addOption(
-      new Option("--policy <kind>", "who decides").choices(["heuristic", "replay"]).default("heuristic"),
+      new Option(
+        "--policy <kind>",
+        "who decides: the built-in shopper, a recorded action list, or a language model",
+      )
+        .choices(["heuristic", "replay", "llm"])
+        .default("heuristic"),
     )
     .option("--replay <file>", "with --policy replay: a JSON list of {action, rationale}")
     .addOption(
@@ -127,7 +135,8 @@ export function registerRunCommand(program: Command): void {
         .default(2)
         .argParser(integer("--browsers", 1, 64))
         .env("SHOPSIM_BROWSERS"),
-    )
+    );
+  addLlmOptions(command)
     .addHelpText(
       "after",
       `
@@ -137,7 +146,9 @@ Examples:
   shopsim run --sessions 12 --concurrency 3 --out runs/demo
   shopsim run --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --scenarios my-scenarios.yaml
   shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
-  shopsim run --policy replay --replay actions.json --sessions 1`,
+  shopsim run --policy replay --replay actions.json --sessions 1
+  shopsim run --policy llm --model gpt-4o-mini --sessions 5 --max-cost 2 --prices prices.yaml
+  shopsim run --policy llm --base-url http://localhost:11434/v1 --model qwen2.5:7b --llm-cache runs/cache`,
     )
     .action(async (opts: RunOptions) => {
       const log = createLogger(process.env.SHOPSIM_LOG_LEVEL ?? "warn");
@@ -156,6 +167,12 @@ Examples:
           throw new InputError("--policy replay", "needs --replay FILE with the actions to replay");
         replay = ReplayPolicy.from(await readYamlFile(opts.replay), opts.replay);
       }
+      let llm: LlmClient | null = null;
+      if (opts.policy === "llm") {
+        const { settings, apiKey } = await resolveLlmSettings(opts);
+        llm = new LlmClient({ settings, apiKey, logger: log });
+      }
+      const budget = resolveBudget(opts, llm?.settings ?? null);
       const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`;
       const out = opts.out ?? join("runs", runId);
 
@@ -207,7 +224,13 @@ Examples:
         started_at: new Date().toISOString(),
         ended_at: null,
         seed: opts.seed,
-        config: { ...opts, out, personas_loaded: personas.size, scenarios_loaded: scenarios.size },
+        config: {
+          ...withoutSecrets(opts),
+          out,
+          personas_loaded: personas.size,
+          scenarios_loaded: scenarios.size,
+          ...(llm ? { llm: llm.settings } : {}),
+        },
         versions: {
           shopsim: versionOf(new URL("package.json", ROOT)) ?? "unknown",
           node: process.version,
@@ -246,7 +269,11 @@ Examples:
             screenshots: opts.screenshots ?? false,
             limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
             makePolicy: (persona: Persona, scenario: Scenario, job): Policy =>
-              replay ?? new HeuristicShopper(persona, scenario, job.seed),
+              replay ??
+              (llm
+                ? new LlmPolicy(llm, persona, scenario, job.seed)
+                : new HeuristicShopper(persona, scenario, job.seed)),
+            budget,
           },
           {
             queue: new InProcessQueue(),
@@ -262,7 +289,16 @@ Examples:
         report.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        await writer.finish(controller.signal.aborted ? "aborted" : summary ? "finished" : "failed");
+        await writer.finish(controller.signal.aborted ? "aborted" : summary ? "finished" : "failed", {
+          ...(summary ? { notStarted: summary.notStarted } : {}),
+          budget: {
+            max_tokens: budget.run.maxTokens,
+            max_cost_usd: budget.run.maxCostUsd,
+            session_max_tokens: budget.session.maxTokens,
+            session_max_cost_usd: budget.session.maxCostUsd,
+            exceeded: summary?.budgetExceeded ?? null,
+          },
+        });
         await pool.close().catch((e: unknown) => log.warn({ err: e }, "closing browsers failed"));
         await shop?.close();
       }
@@ -274,6 +310,14 @@ Examples:
         [
           `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})`,
           `  purchase rate ${(s.purchaseRate * 100).toFixed(1)}%, mean goal score ${s.meanGoalScore === null ? "n/a" : s.meanGoalScore.toFixed(3)}, ${s.stepsPerSession.toFixed(1)} steps per session, ${s.errors} errors`,
+          ...(s.usage.calls > 0 || llm
+            ? [
+                `  model usage: ${s.usage.calls} calls (${s.usage.cached_calls} from the cache, ${s.usage.retries} retries), ${s.usage.input_tokens.toLocaleString("en-US")} prompt + ${s.usage.output_tokens.toLocaleString("en-US")} completion tokens, cost ${s.usage.cost_usd === null ? "unknown (no price for the model; see --prices)" : `$${s.usage.cost_usd.toFixed(4)}`}`,
+              ]
+            : []),
+          ...(s.budgetExceeded
+            ? [`  budget: ${s.budgetExceeded}; ${s.notStarted} sessions did not start`]
+            : []),
           `  trajectories: ${join(out, "sessions.jsonl")}  manifest: ${join(out, "manifest.json")}${shop ? `  shop events: ${join(out, "events.jsonl")}` : ""}`,
         ].join("\n"),
       );
@@ -310,4 +354,10 @@ function progressReporter(total: number): { update: (p: FleetProgress) => void; 
     },
     stop: () => {},
   };
+}
+
+/** The options as recorded in the manifest: the API key never is. */
+function withoutSecrets(opts: RunOptions): Record<string, unknown> {
+  const { apiKey, ...rest } = opts;
+  return { ...rest, ...(apiKey ? { api_key: "(set, not recorded)" } : {}) };
 }

@@ -10,6 +10,38 @@ export const StepResultSchema = z.discriminatedUnion("ok", [
 ]);
 export type StepResult = z.infer<typeof StepResultSchema>;
 
+/** What the policy's decision at one step cost (LLM policies; absent for built-in ones). */
+export const StepUsageSchema = z
+  .object({
+    prompt_tokens: z.number().int().nonnegative(),
+    completion_tokens: z.number().int().nonnegative(),
+    /** Model calls made for this step: 1, or more with a re-ask or the two-turn form. */
+    calls: z.number().int().nonnegative(),
+    retries: z.number().int().nonnegative(),
+    /** Calls answered from the record/replay cache. */
+    cached_calls: z.number().int().nonnegative(),
+    latency_ms: z.number().nonnegative(),
+    /** Dollars, or null when the model has no price in the price table. */
+    cost_usd: z.number().nonnegative().nullable(),
+  })
+  .strict();
+export type StepUsage = z.infer<typeof StepUsageSchema>;
+
+/** Tokens, cost and calls summed over a session or a run. */
+export const UsageTotalsSchema = z
+  .object({
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    /** Dollars; null when some call had no known price (tokens are always counted). */
+    cost_usd: z.number().nonnegative().nullable(),
+    calls: z.number().int().nonnegative().default(0),
+    retries: z.number().int().nonnegative().default(0),
+    cached_calls: z.number().int().nonnegative().default(0),
+    policy_ms: z.number().nonnegative(),
+  })
+  .strict();
+export type UsageTotals = z.infer<typeof UsageTotalsSchema>;
+
 /** One observe → decide → act step of a shopping session. */
 export const StepSchema = z
   .object({
@@ -20,11 +52,13 @@ export const StepSchema = z
     observation: z.string(),
     /** Written by the policy before the action, at every step. */
     rationale: z.string(),
-    action: ActionSchema,
+    /** null when the policy produced no usable action; `result` then says why. */
+    action: ActionSchema.nullable(),
     result: StepResultSchema,
     duration_ms: z.number().nonnegative(),
     /** PNG of the page as observed, relative to the run directory (with --screenshots). */
     screenshot: z.string().optional(),
+    usage: StepUsageSchema.optional(),
     /** Where the step's time went. */
     timings: z
       .object({
@@ -61,7 +95,13 @@ export const SessionRecordSchema = z
     replica: z.number().int().nonnegative(),
     seed: z.number().int(),
     policy: z
-      .object({ kind: z.string(), model: z.string().nullable(), prompt_version: z.string().nullable() })
+      .object({
+        kind: z.string(),
+        model: z.string().nullable(),
+        prompt_version: z.string().nullable(),
+        /** Settings that shape the policy's choices (temperature, seed, context strategy …). */
+        params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+      })
       .strict(),
     status: SessionStatusSchema,
     /** Why the session ended, in words (the error message for `error`). */
@@ -75,14 +115,7 @@ export const SessionRecordSchema = z
         events: z.number().int().nonnegative().nullable(),
       })
       .strict(),
-    usage: z
-      .object({
-        input_tokens: z.number().int().nonnegative(),
-        output_tokens: z.number().int().nonnegative(),
-        cost_usd: z.number().nonnegative(),
-        policy_ms: z.number().nonnegative(),
-      })
-      .strict(),
+    usage: UsageTotalsSchema,
     started_at: z.string(),
     ended_at: z.string(),
     duration_ms: z.number().nonnegative(),
@@ -108,8 +141,25 @@ export const RunManifestSchema = z
         recorded: z.number().int().nonnegative(),
         by_status: z.record(z.string(), z.number().int().nonnegative()),
         steps: z.number().int().nonnegative(),
+        /** Planned sessions that never started (the run was stopped or its budget ran out). */
+        not_started: z.number().int().nonnegative().default(0),
       })
       .strict(),
+    /** Model usage over the run's recorded sessions. */
+    usage: UsageTotalsSchema.optional(),
+    /** The run's budget and whether it ran out. */
+    budget: z
+      .object({
+        max_tokens: z.number().int().positive().nullable(),
+        max_cost_usd: z.number().positive().nullable(),
+        session_max_tokens: z.number().int().positive().nullable(),
+        session_max_cost_usd: z.number().positive().nullable(),
+        exceeded: z.string().nullable(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type RunManifest = z.infer<typeof RunManifestSchema>;
+/** A manifest as written by a caller: defaults (e.g. counts.not_started) may be left out. */
+export type RunManifestInput = z.input<typeof RunManifestSchema>;

@@ -21,16 +21,30 @@ export interface DecideInput {
   signal: AbortSignal;
 }
 
+/** What a decision cost: model calls, tokens, retries and time (all zero for built-in policies). */
 export interface Usage {
   input_tokens: number;
   output_tokens: number;
-  cost_usd: number;
+  /** Dollars, or null when a model call had no known price. */
+  cost_usd: number | null;
+  calls: number;
+  retries: number;
+  /** Calls answered from the record/replay cache (no network). */
+  cached_calls: number;
+  /** Time spent waiting for the model, summed over calls. */
+  latency_ms: number;
 }
 
-/** A policy's answer: the reason first, then the action (the paper's rationale-before-action). */
+/**
+ * A policy's answer: the reason first, then the action (the paper's rationale-before-action).
+ * `action: null` means the policy could not produce a usable action (`error` says why); the session
+ * records a failed step and goes on, unless `end` asks it to stop.
+ */
 export interface Decision {
   rationale: string;
-  action: Action;
+  action: Action | null;
+  error?: string;
+  end?: boolean;
   usage?: Usage;
 }
 
@@ -39,5 +53,7 @@ export interface Policy {
   readonly kind: string;
   readonly model: string | null;
   readonly promptVersion: string | null;
+  /** Settings that shape its choices, recorded with every session (e.g. temperature, seed, context). */
+  readonly params?: Readonly<Record<string, string | number | boolean | null>>;
   decide(input: DecideInput): Promise<Decision>;
 }

@@ -6,9 +6,11 @@ import type { SessionRecord, SessionStatus } from "../contracts/trajectory.ts";
 import type { Logger } from "../log.ts";
 import type { Policy } from "../policy/types.ts";
 import type { Job, JobQueue } from "../queue/types.ts";
+import { Budget, type BudgetLimits, NO_LIMITS } from "../session/budget.ts";
 import { runSession, type SessionBrowser, type SessionLimits } from "../session/run-session.ts";
 import { ShopClient } from "../session/shop-client.ts";
 import type { RunWriter } from "../trajectory/run-dir.ts";
+import { UsageMeter } from "../trajectory/usage.ts";
 
 /** A browser session the fleet can drive and must close (src/browser's BrowserSession). */
 export interface FleetBrowserSession extends SessionBrowser {
@@ -35,6 +37,12 @@ export interface FleetProgress {
 
 export interface FleetSummary {
   sessions: number;
+  /** Planned sessions that never started: the run was stopped, or its budget ran out. */
+  notStarted: number;
+  /** Model usage summed over the recorded sessions. */
+  usage: ReturnType<UsageMeter["totals"]>;
+  /** Why the run's budget stopped it, or null. */
+  budgetExceeded: string | null;
   byStatus: Partial<Record<SessionStatus, number>>;
   purchaseRate: number;
   meanGoalScore: number | null;
@@ -54,6 +62,8 @@ export interface FleetInput {
   makePolicy: (persona: Persona, scenario: Scenario, job: Job) => Policy;
   /** Save a PNG of every observed page under <run dir>/screenshots/<session>/<step>.png. */
   screenshots?: boolean;
+  /** Model-usage caps: for the whole run, and for each session. */
+  budget?: { run: BudgetLimits; session: BudgetLimits };
 }
 
 export interface FleetDeps {
@@ -84,10 +94,19 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
     errors: 0,
   };
   const records: SessionRecord[] = [];
+  const runBudget = new Budget(input.budget?.run ?? NO_LIMITS, "run");
+  let notStarted = 0;
 
   await deps.queue.run(
     input.jobs,
     async (job, signal) => {
+      if (runBudget.exceeded() !== null) {
+        // The run's budget is spent: this session does not start (the manifest counts it).
+        notStarted += 1;
+        progress.done += 1;
+        deps.onProgress?.({ ...progress });
+        return;
+      }
       const persona = input.personas.get(job.persona_id);
       const scenario = input.scenarios.get(job.scenario_id);
       if (!persona || !scenario) throw new Error(`job ${job.job_id} names an unknown persona or scenario`);
@@ -131,6 +150,8 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
                 }
               : {}),
             signal,
+            sessionBudget: input.budget?.session ?? NO_LIMITS,
+            runBudget,
           },
         );
       } catch (error) {
@@ -149,7 +170,7 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
           reason: error instanceof Error ? error.message : String(error),
           steps: [],
           outcome: { orders: [], goal_score: null, events: null },
-          usage: { input_tokens: 0, output_tokens: 0, cost_usd: 0, policy_ms: 0 },
+          usage: new UsageMeter().totals(0),
           started_at: now,
           ended_at: now,
           duration_ms: 0,
@@ -172,15 +193,30 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
     { concurrency: input.concurrency, signal: deps.signal },
   );
 
-  return summarize(records, performance.now() - started);
+  const plannedButNotRun = input.jobs.length - records.length - notStarted;
+  return {
+    ...summarize(records, performance.now() - started),
+    notStarted: notStarted + Math.max(0, plannedButNotRun),
+    budgetExceeded: runBudget.exceeded(),
+  };
 }
 
-export function summarize(records: readonly SessionRecord[], wallMs: number): FleetSummary {
+export function summarize(
+  records: readonly SessionRecord[],
+  wallMs: number,
+): Omit<FleetSummary, "notStarted" | "budgetExceeded"> {
   const byStatus: Partial<Record<SessionStatus, number>> = {};
   for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const scores = records.map((r) => r.outcome.goal_score).filter((s): s is number => s !== null);
   const steps = records.reduce((n, r) => n + r.steps.length, 0);
+  const usage = new UsageMeter();
+  let policyMs = 0;
+  for (const r of records) {
+    usage.add(r.usage);
+    policyMs += r.usage.policy_ms;
+  }
   return {
+    usage: usage.totals(Math.round(policyMs)),
     sessions: records.length,
     byStatus,
     purchaseRate: records.length ? (byStatus.purchased ?? 0) / records.length : 0,

@@ -2,6 +2,7 @@ import type { Action, SimplifiedPage } from "../contracts/action.ts";
 import type { Persona, Scenario } from "../contracts/scenario.ts";
 import type { SessionRecord, SessionStatus, Step, StepResult } from "../contracts/trajectory.ts";
 import type { Policy } from "../policy/types.ts";
+import { Budget, type BudgetLimits, NO_LIMITS } from "./budget.ts";
 import type { ShopClient } from "./shop-client.ts";
 
 /** The browser as a session sees it (implemented by src/browser's BrowserSession). */
@@ -55,6 +56,10 @@ export interface SessionDeps {
   saveScreenshot?: (step: number, png: Buffer) => Promise<string>;
   signal?: AbortSignal;
   now?: () => number;
+  /** Model-usage cap for this session alone. */
+  sessionBudget?: BudgetLimits;
+  /** The run's shared model-usage cap; this session's usage is added to it as it goes. */
+  runBudget?: Budget;
 }
 
 class Stop {
@@ -79,7 +84,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   const t0 = now();
   const steps: Step[] = [];
   let policyMs = 0;
-  const usage = { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+  const budget = new Budget(deps.sessionBudget ?? NO_LIMITS, "session");
   let stop: Stop | null = null;
 
   try {
@@ -112,14 +117,16 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
       const decided = now();
       policyMs += decided - simplified;
       if (decision.usage) {
-        usage.input_tokens += decision.usage.input_tokens;
-        usage.output_tokens += decision.usage.output_tokens;
-        usage.cost_usd += decision.usage.cost_usd;
+        budget.add(decision.usage);
+        deps.runBudget?.add(decision.usage);
       }
+      const action = decision.action;
       const result: StepResult =
-        decision.action.type === "terminate"
-          ? { ok: true, navigated: false }
-          : await deps.browser.act(decision.action, page.elements, { signal });
+        action === null
+          ? { ok: false, error: `the policy gave no usable action: ${decision.error ?? "no reason given"}` }
+          : action.type === "terminate"
+            ? { ok: true, navigated: false }
+            : await deps.browser.act(action, page.elements, { signal });
       const acted = now();
       steps.push({
         index,
@@ -127,10 +134,23 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         url: seen.url,
         observation: page.html,
         rationale: decision.rationale,
-        action: decision.action,
+        action,
         result,
         duration_ms: round(acted - stepStart),
         ...(screenshot ? { screenshot } : {}),
+        ...(decision.usage
+          ? {
+              usage: {
+                prompt_tokens: decision.usage.input_tokens,
+                completion_tokens: decision.usage.output_tokens,
+                calls: decision.usage.calls,
+                retries: decision.usage.retries,
+                cached_calls: decision.usage.cached_calls,
+                latency_ms: round(decision.usage.latency_ms),
+                cost_usd: decision.usage.cost_usd,
+              },
+            }
+          : {}),
         timings: {
           observe_ms: round(observed - stepStart),
           simplify_ms: round(simplified - observed),
@@ -138,12 +158,18 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
           act_ms: round(acted - decided),
         },
       });
-      if (decision.action.type === "terminate") {
+      if (action === null && decision.end) {
+        stop = new Stop("error", `the policy gave no usable action: ${decision.error ?? "no reason given"}`);
+      } else if (action?.type === "terminate") {
         stop = new Stop("terminated", decision.rationale || "the policy ended the session");
       } else if (result.ok && result.navigated && deps.shop) {
         const orders = await deps.shop.orders(spec.sessionId, signal);
         if (orders && orders.length > 0)
           stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
+      }
+      if (!stop) {
+        const spent = budget.exceeded() ?? deps.runBudget?.exceeded() ?? null;
+        if (spent) stop = new Stop("budget_exceeded", spent);
       }
       const period: number = stop ? 0 : loopPeriod(steps, limits.loopRepeats);
       if (period > 0) {
@@ -196,12 +222,17 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
     variant: spec.variant,
     replica: spec.replica,
     seed: spec.seed,
-    policy: { kind: deps.policy.kind, model: deps.policy.model, prompt_version: deps.policy.promptVersion },
+    policy: {
+      kind: deps.policy.kind,
+      model: deps.policy.model,
+      prompt_version: deps.policy.promptVersion,
+      ...(deps.policy.params ? { params: { ...deps.policy.params, seed: spec.seed } } : {}),
+    },
     status: stop.status,
     reason: stop.reason,
     steps,
     outcome,
-    usage: { ...usage, policy_ms: round(policyMs) },
+    usage: budget.meter.totals(round(policyMs)),
     started_at: startedAt.toISOString(),
     ended_at: endedAt.toISOString(),
     duration_ms: round(now() - t0),

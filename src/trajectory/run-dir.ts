@@ -6,10 +6,12 @@ import { createInterface } from "node:readline";
 import { describeZodError, InputError } from "../contracts/errors.ts";
 import {
   type RunManifest,
+  type RunManifestInput,
   RunManifestSchema,
   type SessionRecord,
   SessionRecordSchema,
 } from "../contracts/trajectory.ts";
+import { UsageMeter } from "./usage.ts";
 
 /** The files of a run directory. */
 export const RUN_FILES = {
@@ -28,6 +30,8 @@ export class RunWriter {
   private manifest: RunManifest;
   private readonly stream: WriteStream;
   private closed = false;
+  private readonly usage = new UsageMeter();
+  private policyMs = 0;
 
   private constructor(dir: string, manifest: RunManifest, stream: WriteStream) {
     this.dir = dir;
@@ -36,7 +40,7 @@ export class RunWriter {
   }
 
   /** Creates the directory; refuses one that already holds a run, so no earlier run is overwritten. */
-  static async create(dir: string, manifest: RunManifest): Promise<RunWriter> {
+  static async create(dir: string, manifest: RunManifestInput): Promise<RunWriter> {
     if (existsSync(join(dir, RUN_FILES.manifest))) {
       throw new InputError(
         `--out ${dir}`,
@@ -61,17 +65,33 @@ export class RunWriter {
     counts.recorded += 1;
     counts.steps += valid.steps.length;
     counts.by_status[valid.status] = (counts.by_status[valid.status] ?? 0) + 1;
+    this.usage.add(valid.usage);
+    this.policyMs += valid.usage.policy_ms;
     if (!this.stream.write(`${JSON.stringify(valid)}\n`)) await once(this.stream, "drain");
   }
 
   /** Writes the final manifest and closes the sessions file. Safe to call twice. */
-  async finish(status: RunManifest["status"]): Promise<RunManifest> {
+  async finish(
+    status: RunManifest["status"],
+    extra: { notStarted?: number; budget?: RunManifest["budget"] } = {},
+  ): Promise<RunManifest> {
     if (this.closed) return this.manifest;
     this.closed = true;
     await new Promise<void>((resolve, reject) =>
       this.stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
     );
-    this.manifest = { ...this.manifest, status, ended_at: new Date().toISOString() };
+    this.manifest = {
+      ...this.manifest,
+      status,
+      ended_at: new Date().toISOString(),
+      counts: {
+        ...this.manifest.counts,
+        not_started:
+          extra.notStarted ?? Math.max(0, this.manifest.counts.planned - this.manifest.counts.recorded),
+      },
+      usage: this.usage.totals(Math.round(this.policyMs)),
+      ...(extra.budget ? { budget: extra.budget } : {}),
+    };
     await writeAtomic(join(this.dir, RUN_FILES.manifest), `${JSON.stringify(this.manifest, null, 2)}\n`);
     return this.manifest;
   }
