@@ -432,7 +432,7 @@ describe("LLM prompt: context strategies", () => {
     const ms = await messagesFor({ context: "full", history_tokens: 60 });
     expect(text(ms)).not.toContain("Marker page 0");
     expect(text(ms)).toContain("Marker page 2");
-    expect(text(ms)).toContain("Page 1 (not shown again)\nURL: https://shop.test/p0");
+    expect(text(ms)).toContain("Page 1 (not shown again)\nURL: /p0");
   });
 
   it("last-k: only the last k past pages in full, all actions, the current page always", async () => {
@@ -449,7 +449,7 @@ describe("LLM prompt: context strategies", () => {
     for (const i of [0, 1, 2]) {
       expect(text(ms)).not.toContain(`Marker page ${i}`);
       expect(text(ms)).toContain(`Rationale ${i}`);
-      expect(text(ms)).toContain(`URL: https://shop.test/p${i}`);
+      expect(text(ms)).toContain(`URL: /p${i}`);
     }
     expect(text(ms)).toContain("Current page");
   });

@@ -104,12 +104,33 @@ function resultText(step: Step): string {
   return r.ok ? "" : `\nThe action failed: ${r.error}`;
 }
 
+/**
+ * A URL as the prompt shows it: path and query on the shop's own origin (the origin, e.g. a random
+ * local port, would only make equal pages look different to the cache), absolute elsewhere.
+ */
+function shownUrl(url: string, origin: string): string {
+  try {
+    const u = new URL(url);
+    return u.origin === origin ? `${u.pathname}${u.search}${u.hash}` : url;
+  } catch {
+    return url;
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
+}
+
 function pageMessage(url: string, title: string, html: string, heading: string): string {
   return `${heading}\nURL: ${url}\nTitle: ${title}\n\n${html}`;
 }
 
-function omittedPage(step: Step): string {
-  return `Page ${step.index + 1} (not shown again)\nURL: ${step.url}`;
+function omittedPage(step: Step, origin: string): string {
+  return `Page ${step.index + 1} (not shown again)\nURL: ${shownUrl(step.url, origin)}`;
 }
 
 /** Which past steps show their page in full under the strategy (by index into history). */
@@ -141,11 +162,17 @@ export function buildMessages(input: PromptInput, opts: PromptOptions): ChatMess
     { role: "system", content: systemPrompt(input.persona, input.scenario, opts.reply) },
   ];
   const shown = pagesShown(input.history, opts);
+  const origin = originOf(input.history[0]?.url ?? input.observation.url);
   let carry = "";
   input.history.forEach((step, i) => {
     const page = shown.has(i)
-      ? pageMessage(step.url, pageTitle(step.observation), step.observation, `Page ${step.index + 1}`)
-      : omittedPage(step);
+      ? pageMessage(
+          shownUrl(step.url, origin),
+          pageTitle(step.observation),
+          step.observation,
+          `Page ${step.index + 1}`,
+        )
+      : omittedPage(step, origin);
     messages.push({ role: "user", content: `${carry}${page}` });
     messages.push({
       role: "assistant",
@@ -154,7 +181,7 @@ export function buildMessages(input: PromptInput, opts: PromptOptions): ChatMess
     carry = resultText(step) ? `${resultText(step).trim()}\n\n` : "";
   });
   const current = pageMessage(
-    input.observation.url,
+    shownUrl(input.observation.url, origin),
     input.observation.title,
     input.observation.html,
     `Page ${input.history.length + 1} (current)`,
