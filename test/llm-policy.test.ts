@@ -1,7 +1,8 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { resolveBudget, resolveLlmSettings } from "../src/cli/llm-options.ts";
 import type { Action } from "../src/contracts/action.ts";
 import type { Persona, Scenario } from "../src/contracts/scenario.ts";
 import type { Step } from "../src/contracts/trajectory.ts";
@@ -15,6 +16,7 @@ import { PROMPT_VERSION } from "../src/policy/llm/prompt.ts";
 import { backoffMs, retryAfterMs } from "../src/policy/llm/retry.ts";
 import type { Decision, Observation } from "../src/policy/types.ts";
 import { simplify } from "../src/simplify/index.ts";
+import { ROOT } from "./helpers/datasets.ts";
 import { type OpenAIServer, type ScriptedReply, startOpenAIServer } from "./helpers/openai-server.ts";
 
 /**
@@ -444,6 +446,25 @@ describe("LLM prompt: context strategies", () => {
     expect(ms.filter((m) => m.role === "assistant")).toHaveLength(3);
   });
 
+  it("last-k: a past page is cut to its main content and the token cap; the current page is not", async () => {
+    const long = page(
+      "https://shop.test/long",
+      `<header><a href="/">Header link</a></header><main><h1>Long page</h1>${"<p>lorem ipsum dolor sit amet</p>".repeat(200)}<p>Tail marker</p></main>`,
+    );
+    const past: Step = { ...history[0]!, url: long.url, observation: long.html };
+    const server = await serve([reply("done", { type: "terminate" }), reply("done", { type: "terminate" })]);
+    const { policy: p } = policy(settings(server, { context: "last-k", last_k: 1, past_page_tokens: 100 }));
+    await decide(p, current, [past]);
+    const pastMessage = server.chatRequests()[0]!.messages[1]!.content!;
+    expect(pastMessage).toMatch(/^Page 1\nURL: \/long\nTitle: Shop\n\n<main><h1>Long page<\/h1>/);
+    expect(pastMessage).not.toContain("Header link");
+    expect(pastMessage).not.toContain("Tail marker");
+    expect(pastMessage).toMatch(/… \[the rest of this page, \d+ tokens or so, is not shown again\]$/);
+    // The same page as the current page goes in whole.
+    await decide(p, long, []);
+    expect(server.chatRequests()[1]!.messages.at(-1)?.content).toContain("Tail marker");
+  });
+
   it("actions-only: no past page, every action and rationale, the current page in full", async () => {
     const ms = await messagesFor({ context: "actions-only" });
     for (const i of [0, 1, 2]) {
@@ -452,5 +473,43 @@ describe("LLM prompt: context strategies", () => {
       expect(text(ms)).toContain(`URL: /p${i}`);
     }
     expect(text(ms)).toContain("Current page");
+  });
+});
+
+describe("LLM settings", () => {
+  it("resolves flags over the settings file over defaults, takes the key apart, and parses the shipped examples", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-llm-config-"));
+    const file = join(dir, "llm.yaml");
+    writeFileSync(
+      file,
+      "llm:\n  model: file-model\n  temperature: 0.2\n  context: full\n  api_key_env: MY_KEY\n",
+    );
+    const { settings: s, apiKey } = await resolveLlmSettings(
+      { llmConfig: file, temperature: 0.9 },
+      { MY_KEY: "k1" },
+    );
+    expect(s).toMatchObject({ model: "file-model", temperature: 0.9, context: "full", last_k: 1 });
+    expect(apiKey).toBe("k1");
+    expect(JSON.stringify(s)).not.toContain("k1");
+    expect(
+      (await resolveLlmSettings({ model: "m", apiKey: "flag-key" }, { OPENAI_API_KEY: "env" })).apiKey,
+    ).toBe("flag-key");
+    const example = await resolveLlmSettings({ llmConfig: join(ROOT, "examples/llm.yaml") }, {});
+    expect(example.settings.prices["gpt-4o-mini"]).toBeDefined();
+    const priced = await resolveLlmSettings(
+      { model: "gpt-4o", prices: join(ROOT, "examples/prices.yaml") },
+      {},
+    );
+    expect(resolveBudget({ maxCost: 1 }, priced.settings).run).toEqual({ maxTokens: null, maxCostUsd: 1 });
+  });
+
+  it("names the file and field of a bad setting", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-llm-config-"));
+    const file = join(dir, "llm.yaml");
+    writeFileSync(file, "llm:\n  model: m\n  context: everything\n");
+    await expect(resolveLlmSettings({ llmConfig: file }, {})).rejects.toThrow(
+      new RegExp(`^${file}: llm\\.context: `),
+    );
+    await expect(resolveLlmSettings({}, {})).rejects.toThrow(/--model: --policy llm needs a model/);
   });
 });

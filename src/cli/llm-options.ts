@@ -40,6 +40,7 @@ export interface LlmFlags {
   temperature?: number;
   context?: LlmSettings["context"];
   lastK?: number;
+  pastPageTokens?: number;
   reply?: LlmSettings["reply"];
   llmOutput?: LlmSettings["output"];
   llmTimeout?: number;
@@ -83,8 +84,13 @@ export function addLlmOptions(cmd: Command): Command {
     )
     .option(
       "--last-k <n>",
-      "LLM policy: with --context last-k, past pages shown in full (default 1)",
+      "LLM policy: with --context last-k, past pages shown besides the current one (default 1)",
       integer("--last-k", 0, 100),
+    )
+    .option(
+      "--past-page-tokens <n>",
+      "LLM policy: with --context last-k, cut past pages to their main content and N tokens (default 800, 0: no cap)",
+      integer("--past-page-tokens", 0, 1_000_000),
     )
     .addOption(
       new Option(
@@ -138,10 +144,7 @@ export function addLlmOptions(cmd: Command): Command {
 }
 
 /** A settings file: the LLM settings under `llm:` (or at the top level). */
-const LlmFileSchema = z.union([
-  z.object({ llm: LlmSettingsSchema.partial() }).strict(),
-  LlmSettingsSchema.partial(),
-]);
+const LlmFileSchema = z.object({ llm: LlmSettingsSchema.partial() }).strict();
 
 /**
  * The LLM settings from defaults < settings file < environment < flags, and the API key (from
@@ -155,9 +158,13 @@ export async function resolveLlmSettings(
   let fromFile: Partial<LlmSettings> = {};
   if (flags.llmConfig) {
     const data = await readYamlFile(flags.llmConfig);
-    const parsed = LlmFileSchema.safeParse(data);
+    const nested = data !== null && typeof data === "object" && "llm" in data;
+    const parsed = nested ? LlmFileSchema.safeParse(data) : LlmSettingsSchema.partial().safeParse(data);
     if (!parsed.success) throw new InputError(flags.llmConfig, describeZodError(parsed.error));
-    fromFile = "llm" in parsed.data ? parsed.data.llm : parsed.data;
+    fromFile =
+      "llm" in parsed.data
+        ? (parsed.data.llm as Partial<LlmSettings>)
+        : (parsed.data as Partial<LlmSettings>);
   }
   if (flags.prices) {
     const data = await readYamlFile(flags.prices);
@@ -171,6 +178,7 @@ export async function resolveLlmSettings(
     temperature: flags.temperature,
     context: flags.context,
     last_k: flags.lastK,
+    past_page_tokens: flags.pastPageTokens,
     reply: flags.reply,
     output: flags.llmOutput,
     timeout_ms: flags.llmTimeout,

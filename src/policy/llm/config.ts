@@ -42,8 +42,10 @@ export const LlmSettingsSchema = z
     /** `single`: one JSON object with rationale and action; `two-turn`: the paper's rationale turn, then action turn. */
     reply: z.enum(["single", "two-turn"]).default("single"),
     context: z.enum(CONTEXT_STRATEGIES).default("last-k"),
-    /** last-k: how many past pages besides the current one go in full. */
+    /** last-k: how many past pages besides the current one are shown. */
     last_k: z.number().int().nonnegative().default(1),
+    /** last-k: past pages are cut to their <main> content and this many tokens (0: whole pages). */
+    past_page_tokens: z.number().int().nonnegative().default(800),
     /** full: token cap on the history pages (the paper used 40k); the oldest pages are dropped first. */
     history_tokens: z.number().int().positive().default(40_000),
     timeout_ms: z.number().int().positive().default(60_000),

@@ -34,12 +34,18 @@ export class LlmPolicy implements Policy {
     this.#client = client;
     this.#seed = seed;
     const s = client.settings;
-    this.#prompt = { context: s.context, lastK: s.last_k, historyTokens: s.history_tokens, reply: s.reply };
+    this.#prompt = {
+      context: s.context,
+      lastK: s.last_k,
+      pastPageTokens: s.past_page_tokens,
+      historyTokens: s.history_tokens,
+      reply: s.reply,
+    };
     this.params = {
       temperature: s.temperature,
       seed: s.send_seed ? seed : null,
       context: s.context,
-      ...(s.context === "last-k" ? { last_k: s.last_k } : {}),
+      ...(s.context === "last-k" ? { last_k: s.last_k, past_page_tokens: s.past_page_tokens } : {}),
       ...(s.context === "full" ? { history_tokens: s.history_tokens } : {}),
       reply: s.reply,
       output: s.output,

@@ -17,8 +17,10 @@ export interface ChatMessage {
 
 export interface PromptOptions {
   context: ContextStrategy;
-  /** last-k: past pages shown in full besides the current one. */
+  /** last-k: past pages shown besides the current one. */
   lastK: number;
+  /** last-k: each past page is cut to its main content and at most this many tokens (0: no cap). */
+  pastPageTokens: number;
   /** full: token cap on past pages; the oldest are left out first. */
   historyTokens: number;
   reply: "single" | "two-turn";
@@ -129,6 +131,24 @@ function pageMessage(url: string, title: string, html: string, heading: string):
   return `${heading}\nURL: ${url}\nTitle: ${title}\n\n${html}`;
 }
 
+/**
+ * A past page, condensed for last-k: only its `<main>` content when it has one (the header,
+ * navigation and footer repeat on the current page), cut at `maxTokens` with a marker.
+ */
+export function condensePage(html: string, maxTokens: number): string {
+  const start = html.indexOf("<main");
+  const end = html.lastIndexOf("</main>");
+  let body = start >= 0 && end > start ? html.slice(start, end + "</main>".length) : html;
+  if (maxTokens <= 0) return body;
+  const tokens = countTokens(body);
+  if (tokens <= maxTokens) return body;
+  // Cut by characters in proportion, then trim until it fits (pages tokenize fairly evenly).
+  let chars = Math.floor((body.length * maxTokens) / tokens);
+  while (chars > 0 && countTokens(body.slice(0, chars)) > maxTokens) chars = Math.floor(chars * 0.95);
+  body = body.slice(0, chars);
+  return `${body}… [the rest of this page, ${tokens - maxTokens} tokens or so, is not shown again]`;
+}
+
 function omittedPage(step: Step, origin: string): string {
   return `Page ${step.index + 1} (not shown again)\nURL: ${shownUrl(step.url, origin)}`;
 }
@@ -169,7 +189,7 @@ export function buildMessages(input: PromptInput, opts: PromptOptions): ChatMess
       ? pageMessage(
           shownUrl(step.url, origin),
           pageTitle(step.observation),
-          step.observation,
+          opts.context === "last-k" ? condensePage(step.observation, opts.pastPageTokens) : step.observation,
           `Page ${step.index + 1}`,
         )
       : omittedPage(step, origin);
