@@ -171,6 +171,104 @@ describe("runSession", () => {
     expect(aborted.reason).toContain("Ctrl-C");
   });
 
+  it("records a decision without a usable action as a failed step, and ends the session when the policy asks", async () => {
+    const usage = {
+      input_tokens: 900,
+      output_tokens: 50,
+      cost_usd: null,
+      calls: 2,
+      retries: 1,
+      cached_calls: 0,
+      latency_ms: 12,
+    };
+    let n = 0;
+    const flaky: Policy = {
+      kind: "llm",
+      model: "m",
+      promptVersion: "p1",
+      params: { temperature: 0.5 },
+      decide: async () => {
+        n += 1;
+        return n === 1
+          ? { rationale: "hmm", action: null, error: "the reply was not JSON twice", end: false, usage }
+          : n === 2
+            ? { rationale: "go", action: { type: "click", name: "next" }, usage }
+            : { rationale: "", action: null, error: "still not JSON", end: true, usage };
+      },
+    };
+    const browser = new FakeBrowser();
+    const record = await runSession(spec, { browser, simplify, policy: flaky, shop: null });
+    expect(SessionRecordSchema.parse(record)).toBeTruthy();
+    expect(record.status).toBe("error");
+    expect(record.reason).toBe("the policy gave no usable action: still not JSON");
+    expect(record.steps.map((s) => s.action?.type ?? null)).toEqual([null, "click", null]);
+    expect(record.steps[0]?.result).toEqual({
+      ok: false,
+      error: "the policy gave no usable action: the reply was not JSON twice",
+    });
+    expect(browser.acts).toEqual([{ type: "click", name: "next" }]);
+    expect(record.steps[1]?.usage).toEqual({
+      prompt_tokens: 900,
+      completion_tokens: 50,
+      calls: 2,
+      retries: 1,
+      cached_calls: 0,
+      latency_ms: 12,
+      cost_usd: null,
+    });
+    expect(record.usage).toMatchObject({
+      input_tokens: 2700,
+      output_tokens: 150,
+      calls: 6,
+      retries: 3,
+      cost_usd: null,
+    });
+    expect(record.policy).toEqual({
+      kind: "llm",
+      model: "m",
+      prompt_version: "p1",
+      params: { temperature: 0.5, seed: spec.seed },
+    });
+  });
+
+  it("ends with budget_exceeded when the session's budget is spent", async () => {
+    const usage = {
+      input_tokens: 600,
+      output_tokens: 0,
+      cost_usd: 0.01,
+      calls: 1,
+      retries: 0,
+      cached_calls: 0,
+      latency_ms: 1,
+    };
+    const spender: Policy = {
+      kind: "llm",
+      model: "m",
+      promptVersion: "p1",
+      decide: async () => ({ rationale: "go", action: { type: "click", name: "next" }, usage }),
+    };
+    const byTokens = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: spender,
+      shop: null,
+      sessionBudget: { maxTokens: 1000, maxCostUsd: null },
+    });
+    expect(byTokens.status).toBe("budget_exceeded");
+    expect(byTokens.steps).toHaveLength(2);
+    expect(byTokens.reason).toBe("session token budget of 1,000 reached (1,200 used)");
+    const byCost = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: spender,
+      shop: null,
+      sessionBudget: { maxTokens: null, maxCostUsd: 0.025 },
+    });
+    expect(byCost.status).toBe("budget_exceeded");
+    expect(byCost.steps).toHaveLength(3);
+    expect(byCost.usage.cost_usd).toBeCloseTo(0.03);
+  });
+
   it("ends on the wall-time limit", async () => {
     let t = 0;
     const record = await runSession(spec, {
