@@ -109,7 +109,7 @@ beforeAll(async () => {
         `<!doctype html><title>Kinds</title>
 <form action="/landed" method="get"><select id="sort" name="via" onchange="this.form.requestSubmit()"><option>none</option><option>select</option></select></form>
 <form action="/landed" method="get"><input type="hidden" name="via" value="busy"><button id="busy" type="button" onclick="setTimeout(() => { const t = Date.now(); while (Date.now() - t < 400) {} }, 0); this.form.requestSubmit()">Busy</button></form>
-<button id="timer" onclick="setTimeout(() => { location.href = '/landed?via=timer'; }, 20)">Timer</button>
+<button id="timer" onclick="setTimeout(() => { location.href = '/landed?via=timer'; }, 0)">Timer</button>
 <button id="fetch" onclick="fetch('/landed?via=fetch').then(() => { document.querySelector('#out').textContent = 'updated'; })">Fetch</button>
 <p id="out">before</p>`,
       );

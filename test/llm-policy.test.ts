@@ -160,6 +160,7 @@ describe("LLM policy: structured replies", () => {
     const d = await decide(p);
     expect(d.action).toEqual({ type: "type_and_submit", name: SEARCH, text: "ceramic mug" });
     expect(d.usage?.calls).toBe(2);
+    expect(d.usage?.per_call?.map((c) => c.purpose)).toEqual(["decide", "reask"]);
     const second = server.chatRequests()[1]!.messages;
     expect(second.at(-2)).toEqual({ role: "assistant", content: "Sure! I will search for mugs now." });
     expect(second.at(-1)?.content).toMatch(/^Your reply cannot be used: the reply is not valid JSON/);
@@ -254,6 +255,7 @@ describe("LLM policy: structured replies", () => {
     const { policy: p } = policy(settings(server, { reply: "two-turn" }));
     const d = await decide(p);
     expect(d.rationale).toBe("The search box is right there; I search for a ceramic mug.");
+    expect(d.usage?.per_call?.map((c) => c.purpose)).toEqual(["rationale", "decide"]);
     expect(d.action).toMatchObject({ type: "type_and_submit", name: SEARCH });
     const [first, second] = server.chatRequests();
     expect(first?.body.response_format).toBeUndefined();
@@ -281,6 +283,18 @@ describe("LLM policy: requests", () => {
     const d = await decide(p);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(d.usage).toMatchObject({ calls: 1, retries: 1 });
+    expect(d.usage?.per_call).toEqual([
+      {
+        purpose: "decide",
+        prompt_tokens: 1000,
+        completion_tokens: 40,
+        latency_ms: expect.any(Number),
+        retries: 1,
+        cached: false,
+        cost_usd: null,
+      },
+    ]);
+    expect(d.usage?.per_call?.[0]?.latency_ms).toBeGreaterThanOrEqual(950);
   });
 
   it("retries 500s with backoff and gives up after max_retries with a clear error", async () => {

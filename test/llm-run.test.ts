@@ -148,6 +148,7 @@ describe("shopsim run --policy llm", () => {
       });
       for (const step of s.steps) {
         expect(step.usage?.calls).toBe(1);
+        expect(step.usage?.per_call?.map((c) => c.purpose)).toEqual(["decide"]);
         expect(step.usage?.prompt_tokens).toBeGreaterThan(100);
         if (step.action && "name" in step.action)
           expect(step.observation).toContain(`name="${step.action.name}"`);

@@ -23,6 +23,22 @@ export const StepUsageSchema = z
     latency_ms: z.number().nonnegative(),
     /** Dollars, or null when the model has no price in the price table. */
     cost_usd: z.number().nonnegative().nullable(),
+    /** Each model call of the step, in order: what it was for and what it cost. */
+    per_call: z
+      .array(
+        z
+          .object({
+            purpose: z.enum(["decide", "reask", "rationale"]),
+            prompt_tokens: z.number().int().nonnegative(),
+            completion_tokens: z.number().int().nonnegative(),
+            latency_ms: z.number().nonnegative(),
+            retries: z.number().int().nonnegative(),
+            cached: z.boolean(),
+            cost_usd: z.number().nonnegative().nullable(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type StepUsage = z.infer<typeof StepUsageSchema>;

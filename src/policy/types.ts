@@ -33,6 +33,23 @@ export interface Usage {
   cached_calls: number;
   /** Time spent waiting for the model, summed over calls. */
   latency_ms: number;
+  /** Each call, in order (LLM policies). */
+  per_call?: CallRecord[];
+}
+
+/** What one model call cost. */
+export interface CallUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  retries: number;
+  cached: boolean;
+  cost_usd: number | null;
+}
+
+/** One model call made for a decision, and what it was for. */
+export interface CallRecord extends CallUsage {
+  purpose: "decide" | "reask" | "rationale";
 }
 
 /**

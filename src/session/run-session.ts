@@ -7,9 +7,10 @@ import type { ShopClient } from "./shop-client.ts";
 
 /** The browser as a session sees it (implemented by src/browser's BrowserSession). */
 export interface SessionBrowser {
-  goto(url: string): Promise<void>;
+  goto(url: string, opts?: { signal?: AbortSignal }): Promise<void>;
   observe(opts?: {
     screenshot?: boolean;
+    signal?: AbortSignal;
   }): Promise<{ url: string; title: string; html: string; screenshot?: Buffer }>;
   act(
     action: Action,
@@ -90,7 +91,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   try {
     if (deps.shop && spec.scenario.goal)
       await deps.shop.setGoal(spec.sessionId, spec.scenario.goal, spec.variant, signal);
-    await deps.browser.goto(spec.startUrl);
+    await deps.browser.goto(spec.startUrl, { signal });
     for (let index = 0; index < limits.maxSteps && !stop; index++) {
       if (signal.aborted) throw signal.reason ?? new Error("aborted");
       if (now() - t0 > limits.maxWallMs) {
@@ -98,7 +99,10 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         break;
       }
       const stepStart = now();
-      const seen = await deps.browser.observe(deps.saveScreenshot ? { screenshot: true } : {});
+      const seen = await deps.browser.observe({
+        signal,
+        ...(deps.saveScreenshot ? { screenshot: true } : {}),
+      });
       const screenshot =
         seen.screenshot && deps.saveScreenshot
           ? await deps.saveScreenshot(index, seen.screenshot)
@@ -148,6 +152,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
                 cached_calls: decision.usage.cached_calls,
                 latency_ms: round(decision.usage.latency_ms),
                 cost_usd: decision.usage.cost_usd,
+                ...(decision.usage.per_call ? { per_call: decision.usage.per_call } : {}),
               },
             }
           : {}),

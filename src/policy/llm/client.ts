@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { InputError, ShopsimError } from "../../contracts/errors.ts";
 import type { Logger } from "../../log.ts";
 import { countTokens } from "../../tokens.ts";
+import type { CallUsage } from "../types.ts";
 import { LlmCache } from "./cache.ts";
 import { costOf, type LlmSettings, OUTPUT_MODES, type OutputMode } from "./config.ts";
 import { RateLimiter } from "./limiter.ts";
@@ -14,16 +15,6 @@ export interface ChatRequest {
   /** The reply's JSON schema; absent for a free-text turn (the two-turn form's rationale). */
   schema?: { name: string; description: string; schema: Record<string, unknown> };
   seed?: number;
-}
-
-/** What one model call cost, as recorded on a step. */
-export interface CallUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  latency_ms: number;
-  retries: number;
-  cached: boolean;
-  cost_usd: number | null;
 }
 
 export interface ChatResult {

@@ -1,6 +1,6 @@
 import type { Action } from "../../contracts/action.ts";
 import type { Persona, Scenario } from "../../contracts/scenario.ts";
-import type { DecideInput, Decision, Policy, Usage } from "../types.ts";
+import type { CallRecord, DecideInput, Decision, Policy, Usage } from "../types.ts";
 import type { ChatResult, LlmClient } from "./client.ts";
 import { actionTurn, buildMessages, type ChatMessage, PROMPT_VERSION, type PromptOptions } from "./prompt.ts";
 import { ActionReplySchema, DecisionReplySchema, type Parsed, parseReply, replyJsonSchema } from "./reply.ts";
@@ -66,8 +66,13 @@ export class LlmPolicy implements Policy {
       retries: 0,
       cached_calls: 0,
       latency_ms: 0,
+      per_call: [],
     };
-    const ask = async (messages: readonly ChatMessage[], structured: boolean): Promise<ChatResult> => {
+    const ask = async (
+      messages: readonly ChatMessage[],
+      purpose: CallRecord["purpose"],
+    ): Promise<ChatResult> => {
+      const structured = purpose !== "rationale";
       const result = await this.#client.chat(
         { messages, seed: this.#seed, ...(structured ? { schema: this.#schema() } : {}) },
         input.signal,
@@ -80,13 +85,22 @@ export class LlmPolicy implements Policy {
       usage.retries += u.retries;
       usage.cached_calls += u.cached ? 1 : 0;
       usage.latency_ms += u.latency_ms;
+      usage.per_call?.push({
+        purpose,
+        prompt_tokens: u.prompt_tokens,
+        completion_tokens: u.completion_tokens,
+        latency_ms: u.latency_ms,
+        retries: u.retries,
+        cached: u.cached,
+        cost_usd: u.cost_usd,
+      });
       return result;
     };
 
     let conversation = buildMessages(input, this.#prompt);
     let rationale: string | null = null;
     if (this.#prompt.reply === "two-turn") {
-      rationale = (await ask(conversation, false)).text.trim();
+      rationale = (await ask(conversation, "rationale")).text.trim();
       conversation = actionTurn(conversation, rationale);
     }
     const names = input.observation.names;
@@ -95,7 +109,7 @@ export class LlmPolicy implements Policy {
         ? parseReply(text, ActionReplySchema, names)
         : parseReply(text, DecisionReplySchema, names);
 
-    const first = await ask(conversation, true);
+    const first = await ask(conversation, "decide");
     let parsed = read(first.text);
     let firstProblem: string | null = null;
     if (!parsed.ok) {
@@ -108,7 +122,7 @@ export class LlmPolicy implements Policy {
           content: `Your reply cannot be used: ${parsed.problem.message}. Reply again with one JSON object in the required form, using only names that are on the current page.`,
         },
       ];
-      parsed = read((await ask(retry, true)).text);
+      parsed = read((await ask(retry, "reask")).text);
     }
     if (!parsed.ok) {
       const settings = this.#client.settings;
