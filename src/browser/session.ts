@@ -363,7 +363,13 @@ export class BrowserSession {
   async #close(): Promise<void> {
     const errors: unknown[] = [];
     try {
-      await this.#context.close();
+      const closing = this.#context.close();
+      if (!(await settlesWithin(closing, 15_000))) {
+        closing.catch(() => {});
+        this.#log.warn({ origin: this.origin }, "a browser context did not close within 15 s; moving on");
+      } else {
+        await closing;
+      }
     } catch (err) {
       errors.push(err);
     }
@@ -659,7 +665,7 @@ export class BrowserSession {
     const page = this.#page;
     this.#page = null;
     this.#inflight = new Set();
-    await page?.close().catch(() => {});
+    if (page) await closeBounded(page, this.#log);
   }
 
   #block(route: Route): void {
@@ -689,6 +695,36 @@ export class BrowserSession {
       );
     }
   }
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Closes a page without ever hanging. Chromium can acknowledge a close that races a navigation
+ * commit and then never close the page (crbug.com/536385539; Playwright's page.close() waits
+ * forever then), which is exactly what closing a page mid-action on abort can hit. Asking again
+ * closes it; after three tries the page is left for its context's close to take down.
+ */
+async function closeBounded(page: Page, log: Logger): Promise<void> {
+  const first = page.close();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await settlesWithin(first, 1_000)) return;
+    page.close().catch(() => {});
+  }
+  first.catch(() => {});
+  log.warn({ url: page.url() }, "a page did not close after 3 attempts; its browser context will close it");
 }
 
 function isMainFrameNavigation(page: Page, request: Request): boolean {
