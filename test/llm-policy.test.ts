@@ -101,7 +101,7 @@ function settings(server: OpenAIServer, over: Partial<LlmSettings> = {}): LlmSet
 
 function policy(s: LlmSettings, seed = 5): { client: LlmClient; policy: LlmPolicy } {
   const client = new LlmClient({ settings: s, apiKey: KEY, logger: silentLogger, random: () => 0 });
-  return { client, policy: new LlmPolicy(client, persona, scenario, seed) };
+  return { client, policy: new LlmPolicy(client, seed) };
 }
 
 function decide(
@@ -342,8 +342,8 @@ describe("LLM policy: requests", () => {
     const server = await serve(() => ({ delay_ms: 150, reply: SEARCH_MUG }));
     const s = settings(server, { max_concurrent_requests: 1 });
     const client = new LlmClient({ settings: s, apiKey: KEY, logger: silentLogger });
-    const a = new LlmPolicy(client, persona, scenario, 1);
-    const b = new LlmPolicy(client, persona, scenario, 2);
+    const a = new LlmPolicy(client, 1);
+    const b = new LlmPolicy(client, 2);
     const started = Date.now();
     await Promise.all([decide(a), decide(b)]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
@@ -399,7 +399,7 @@ describe("LLM policy: record and replay", () => {
     expect(replayed.client.networkCalls).toBe(0);
 
     // Another seed is another request: not in the recording.
-    const other = new LlmPolicy(replayed.client, persona, scenario, 999);
+    const other = new LlmPolicy(replayed.client, 999);
     await expect(decide(other)).rejects.toBeInstanceOf(LlmCacheMissError);
   });
 });

@@ -270,9 +270,7 @@ Examples:
             limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
             makePolicy: (persona: Persona, scenario: Scenario, job): Policy =>
               replay ??
-              (llm
-                ? new LlmPolicy(llm, persona, scenario, job.seed)
-                : new HeuristicShopper(persona, scenario, job.seed)),
+              (llm ? new LlmPolicy(llm, job.seed) : new HeuristicShopper(persona, scenario, job.seed)),
             budget,
           },
           {

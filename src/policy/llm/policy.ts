@@ -1,5 +1,4 @@
 import type { Action } from "../../contracts/action.ts";
-import type { Persona, Scenario } from "../../contracts/scenario.ts";
 import type { CallRecord, DecideInput, Decision, Policy, Usage } from "../types.ts";
 import type { ChatResult, LlmClient } from "./client.ts";
 import { actionTurn, buildMessages, type ChatMessage, PROMPT_VERSION, type PromptOptions } from "./prompt.ts";
@@ -30,7 +29,7 @@ export class LlmPolicy implements Policy {
   readonly #seed: number;
   readonly #prompt: PromptOptions;
 
-  constructor(client: LlmClient, _persona: Persona, _scenario: Scenario, seed: number) {
+  constructor(client: LlmClient, seed: number) {
     this.#client = client;
     this.#seed = seed;
     const s = client.settings;

@@ -101,9 +101,9 @@ ${ACTION_SPACE}
 ${format}`;
 }
 
-function resultText(step: Step): string {
-  const r = step.result;
-  return r.ok ? "" : `\nThe action failed: ${r.error}`;
+/** What the next message says first about a step whose action failed ("" when it worked). */
+function failureNote(step: Step): string {
+  return step.result.ok ? "" : `The action failed: ${step.result.error}\n\n`;
 }
 
 /**
@@ -198,7 +198,7 @@ export function buildMessages(input: PromptInput, opts: PromptOptions): ChatMess
       role: "assistant",
       content: JSON.stringify({ rationale: step.rationale, action: step.action }),
     });
-    carry = resultText(step) ? `${resultText(step).trim()}\n\n` : "";
+    carry = failureNote(step);
   });
   const current = pageMessage(
     shownUrl(input.observation.url, origin),

@@ -9,7 +9,6 @@ export const DecisionReplySchema = z
     action: ActionSchema,
   })
   .strict();
-export type DecisionReply = z.infer<typeof DecisionReplySchema>;
 
 /** The second turn of the two-turn form: the action alone, after the rationale turn. */
 export const ActionReplySchema = z.object({ action: ActionSchema }).strict();
