@@ -284,6 +284,14 @@ describe("other shops' markup", () => {
 });
 
 describe("hostile input", () => {
+  it("never writes a form inside a form, which a parser would drop (the DOM can hold one)", () => {
+    // `</form>` inside a label clears the parser's form pointer, so the next <form> nests.
+    const p = run("<form><label><form></form><form><button>Add to cart</button></form></label></form>");
+    expect(p.html).toBe('<form><label><button name="add_to_cart">Add to cart</button></label></form>');
+    // A heading in a heading (through an unwrapped span) and a p in a p come apart the same way.
+    expect(run("<h2><span><h3>Deals</h3></span></h2>").html).toBe("<h2>Deals</h2>");
+  });
+
   it("never throws and stays fast", () => {
     const inputs = [
       "",

@@ -239,6 +239,13 @@ const INLINE_GENERIC = new Set([
 /** Wrappers that carry no meaning of their own. */
 const GENERIC = new Set(["div", "center", ...INLINE_GENERIC]);
 
+/**
+ * Tags a parser will not nest: a DOM can hold a form in a form (`<form><label><form></form><form>`
+ * reopens one), a heading in a heading or a p in a p, but written out and parsed again they come
+ * apart, so the inner one is unwrapped.
+ */
+const NO_NEST: Record<string, number> = { form: 1, p: 2, h1: 4, h2: 4, h3: 4, h4: 4, h5: 4, h6: 4 };
+
 const KEEP_EMPTY = new Set(["img", "input", "textarea", "select", "td", "th", "option", "br", "area"]);
 
 function cap(s: string, n = MAX_ATTR_CHARS): string {
@@ -342,6 +349,8 @@ interface Frame {
   label: DomElement | null;
   disabled: boolean;
   inHeading: boolean;
+  /** Written ancestors a parser will not nest inside themselves (NO_NEST bits). */
+  within: number;
 }
 
 interface Control {
@@ -629,6 +638,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     label: null,
     disabled: false,
     inHeading: false,
+    within: 0,
   };
   const stack: Frame[] = [rootFrame];
 
@@ -677,7 +687,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     }
 
     let out: OutEl | null = null;
-    if (!transparent) {
+    const noNest = NO_NEST[node.name] ?? 0;
+    if (!transparent && (noNest & f.within) === 0) {
       out = {
         tag: RENAME[node.name] ?? node.name,
         name: kind === null ? null : "",
@@ -700,6 +711,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       label: node.name === "label" ? node : f.label,
       disabled: disabledCtx,
       inHeading: f.inHeading || level > 0,
+      within: out ? f.within | noNest : f.within,
     };
     if (kind !== null && out !== null) {
       const label = ownLabel(node, kind, frame, index);
