@@ -23,10 +23,10 @@ import type { Persona, Scenario } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
 import { silentLogger } from "../src/log.ts";
 import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
-import { InProcessQueue } from "../src/queue/in-process.ts";
 import type { Job } from "../src/queue/types.ts";
+import { inProcessQueue } from "../src/run/executor.ts";
 import { type FleetBrowserSession, type FleetBrowsers, runFleet } from "../src/run/fleet.ts";
-import { planJobs } from "../src/run/plan.ts";
+import { bindJobs, planJobs } from "../src/run/plan.ts";
 import { ShopClient } from "../src/session/shop-client.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { median, quantile } from "../src/stats.ts";
@@ -150,20 +150,17 @@ async function runRunner(
   try {
     const started = performance.now();
     await runFleet(
+      { jobs: bindJobs(jobs, { runId, personas, scenarios, policy: { kind: "heuristic" }, shopUrl }) },
       {
-        runId,
-        shopUrl,
-        jobs,
-        personas,
-        scenarios,
-        concurrency,
-        limits: {},
-        makePolicy: (p, s, job) => new HeuristicShopper(p, s, job.seed),
-      },
-      {
-        queue: new InProcessQueue(),
-        browsers: recordingBrowsers(pool, ops),
-        simplify: (html, url) => simplify(html, url),
+        queue: inProcessQueue(
+          {
+            browsers: recordingBrowsers(pool, ops),
+            simplify: (html, url) => simplify(html, url),
+            makePolicy: (job) => new HeuristicShopper(job.persona, job.scenario, job.seed),
+            logger: silentLogger,
+          },
+          concurrency,
+        ),
         writer,
         logger: silentLogger,
         signal: new AbortController().signal,

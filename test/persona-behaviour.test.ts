@@ -17,9 +17,10 @@ import {
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
 import { silentLogger } from "../src/log.ts";
 import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
-import { InProcessQueue } from "../src/queue/in-process.ts";
 import type { Job } from "../src/queue/types.ts";
+import { inProcessQueue } from "../src/run/executor.ts";
 import { runFleet } from "../src/run/fleet.ts";
+import { bindJobs } from "../src/run/plan.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { RunWriter, readRun } from "../src/trajectory/run-dir.ts";
 import { ROOT } from "./helpers/datasets.ts";
@@ -196,19 +197,25 @@ describe("the heuristic shopper's persona traits", () => {
     });
     await runFleet(
       {
-        runId: "personas",
-        shopUrl: shop.url,
-        jobs,
-        personas: new Map([careful, hasty].map((p) => [p.id, p])),
-        scenarios: new Map(scenarios.map((s) => [s.id, s])),
-        concurrency: 3,
-        limits: { maxSteps: MAX_STEPS },
-        makePolicy: (persona, scenario, job) => new HeuristicShopper(persona, scenario, job.seed),
+        jobs: bindJobs(jobs, {
+          runId: "personas",
+          personas: new Map([careful, hasty].map((p) => [p.id, p])),
+          scenarios: new Map(scenarios.map((s) => [s.id, s])),
+          policy: { kind: "heuristic" },
+          shopUrl: shop.url,
+          limits: { maxSteps: MAX_STEPS },
+        }),
       },
       {
-        queue: new InProcessQueue(),
-        browsers: pool,
-        simplify: (html, url) => simplify(html, url),
+        queue: inProcessQueue(
+          {
+            browsers: pool,
+            simplify: (html, url) => simplify(html, url),
+            makePolicy: (job) => new HeuristicShopper(job.persona, job.scenario, job.seed),
+            logger: silentLogger,
+          },
+          3,
+        ),
         writer,
         logger: silentLogger,
         signal: new AbortController().signal,

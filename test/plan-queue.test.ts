@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Persona, Scenario } from "../src/contracts/scenario.ts";
 import { InProcessQueue } from "../src/queue/in-process.ts";
-import type { Job } from "../src/queue/types.ts";
-import { planJobs } from "../src/run/plan.ts";
+import type { JobResult, SessionJob } from "../src/queue/types.ts";
+import { bindJobs, planJobs } from "../src/run/plan.ts";
 
 const personas = ["a", "b", "c"].map((id) => ({ id, name: id }) as unknown as Persona);
 const scenarios = ["s1", "s2", "s3", "s4"].map((id) => ({ id }) as unknown as Scenario);
@@ -29,58 +29,78 @@ describe("planJobs", () => {
 });
 
 describe("InProcessQueue", () => {
-  const jobs = (n: number): Job[] =>
-    Array.from({ length: n }, (_, i) => ({
-      job_id: `j${i}`,
-      persona_id: "a",
-      scenario_id: "s",
-      variant: null,
-      replica: 0,
-      seed: i,
-    }));
+  const jobs = (n: number): SessionJob[] =>
+    bindJobs(
+      Array.from({ length: n }, (_, i) => ({
+        job_id: `j${i}`,
+        persona_id: personas[0]!.id,
+        scenario_id: scenarios[0]!.id,
+        variant: null,
+        replica: 0,
+        seed: i,
+      })),
+      {
+        runId: "r",
+        personas: new Map(personas.map((p) => [p.id, p])),
+        scenarios: new Map(scenarios.map((s) => [s.id, s])),
+        policy: { kind: "heuristic" },
+        shopUrl: "http://127.0.0.1:1/",
+      },
+    );
+  const skipped = (job: SessionJob): JobResult => ({
+    kind: "skipped",
+    session_id: job.session_id,
+    reason: "test",
+  });
 
-  it("never runs more than `concurrency` jobs at once and runs them all", async () => {
+  it("never runs more than `concurrency` jobs at once, runs them all and hands over each result once", async () => {
     let running = 0;
     let peak = 0;
-    const done: string[] = [];
-    await new InProcessQueue().run(
-      jobs(10),
+    const results: string[] = [];
+    const outcome = await new InProcessQueue(
       async (job) => {
         running++;
         peak = Math.max(peak, running);
         await new Promise((r) => setTimeout(r, 5));
         running--;
-        done.push(job.job_id);
+        return skipped(job);
       },
-      { concurrency: 3, signal: new AbortController().signal },
-    );
+      { concurrency: 3 },
+    ).run(jobs(10), {
+      signal: new AbortController().signal,
+      onResult: async (r) => {
+        results.push(r.kind === "record" ? r.record.session_id : r.session_id);
+      },
+    });
     expect(peak).toBe(3);
-    expect(done).toHaveLength(10);
+    expect(new Set(results).size).toBe(10);
+    expect(outcome.unfinished).toBe(0);
   });
 
-  it("starts nothing new after abort, and rethrows a handler error only after all settle", async () => {
+  it("starts nothing new after abort, and rethrows a runner error only after all settle", async () => {
     const controller = new AbortController();
     const started: string[] = [];
-    await new InProcessQueue().run(
-      jobs(10),
+    const outcome = await new InProcessQueue(
       async (job) => {
         started.push(job.job_id);
         if (started.length === 2) controller.abort();
         await new Promise((r) => setTimeout(r, 5));
+        return skipped(job);
       },
-      { concurrency: 2, signal: controller.signal },
-    );
+      { concurrency: 2 },
+    ).run(jobs(10), { signal: controller.signal, onResult: async () => {} });
     expect(started).toHaveLength(2);
+    expect(outcome.unfinished).toBe(8);
     const finished: string[] = [];
     await expect(
-      new InProcessQueue().run(
-        jobs(4),
+      new InProcessQueue(
         async (job) => {
           if (job.job_id === "j0") throw new Error("boom");
           finished.push(job.job_id);
+          return skipped(job);
         },
-        { concurrency: 2, signal: new AbortController().signal },
-      ),
+        { concurrency: 2 },
+      ).run(jobs(4), { signal: new AbortController().signal, onResult: async () => {} }),
     ).rejects.toThrow("boom");
     expect(finished).toEqual(["j1", "j2", "j3"]);
   });

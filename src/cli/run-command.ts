@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
@@ -11,16 +12,19 @@ import { BrowserPool } from "../browser/index.ts";
 import { readYamlFile } from "../config/files.ts";
 import { loadPersonas, loadScenarios, SHIPPED_PERSONAS, SHIPPED_SCENARIOS } from "../config/population.ts";
 import { InputError } from "../contracts/errors.ts";
-import type { Persona, Scenario } from "../contracts/scenario.ts";
+import type { RunManifestInput } from "../contracts/trajectory.ts";
 import { createLogger } from "../log.ts";
-import { HeuristicShopper } from "../policy/heuristic/shopper.ts";
 import { LlmClient } from "../policy/llm/client.ts";
-import { LlmPolicy } from "../policy/llm/policy.ts";
 import { ReplayPolicy } from "../policy/replay.ts";
-import type { Policy } from "../policy/types.ts";
-import { InProcessQueue } from "../queue/in-process.ts";
+import { BullMQQueue } from "../queue/bullmq/queue.ts";
+import { redacted, redisTarget } from "../queue/bullmq/redis.ts";
+import { FleetStore } from "../queue/bullmq/store.ts";
+import type { JobQueue, PolicySpec } from "../queue/types.ts";
+import { inProcessQueue } from "../run/executor.ts";
 import { type FleetProgress, type FleetSummary, runFleet } from "../run/fleet.ts";
-import { planJobs } from "../run/plan.ts";
+import { bindJobs, planJobs } from "../run/plan.ts";
+import { PolicyFactory } from "../run/policies.ts";
+import { Budget } from "../session/budget.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
 import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
@@ -64,6 +68,11 @@ interface RunOptions extends LlmFlags {
   out?: string;
   screenshots?: boolean;
   browsers: number;
+  redis?: string;
+  prefix: string;
+  workers: number;
+  runId?: string;
+  attempts: number;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -135,6 +144,30 @@ export function registerRunCommand(program: Command): void {
         .default(2)
         .argParser(integer("--browsers", 1, 64))
         .env("SHOPSIM_BROWSERS"),
+    )
+    .addOption(
+      new Option(
+        "--redis <url>",
+        "run on a BullMQ fleet through this Redis (redis://[:password@]host:port, rediss:// for TLS)",
+      ).env("SHOPSIM_REDIS"),
+    )
+    .addOption(
+      new Option("--prefix <name>", "with --redis: key prefix of the deployment")
+        .default("shopsim")
+        .env("SHOPSIM_PREFIX"),
+    )
+    .option(
+      "--workers <n>",
+      "with --redis: also start N local worker processes (0: rely on workers started elsewhere)",
+      integer("--workers", 0, 256),
+      0,
+    )
+    .option("--run-id <id>", "with --redis: the run's id; running the same id again adds no duplicate jobs")
+    .option(
+      "--attempts <n>",
+      "with --redis: starts per session before it fails for good",
+      integer("--attempts", 1, 20),
+      3,
     );
   addLlmOptions(command)
     .addHelpText(
@@ -148,7 +181,9 @@ Examples:
   shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
   shopsim run --policy replay --replay actions.json --sessions 1
   shopsim run --policy llm --model gpt-4o-mini --sessions 5 --max-cost 2 --prices prices.yaml
-  shopsim run --policy llm --base-url http://localhost:11434/v1 --model qwen2.5:7b --llm-cache runs/cache`,
+  shopsim run --policy llm --base-url http://localhost:11434/v1 --model qwen2.5:7b --llm-cache runs/cache
+  shopsim run --redis redis://127.0.0.1:6379 --workers 4 --concurrency 2 --sessions 200   # a fleet on this machine
+  shopsim run --redis redis://:secret@queue.internal:6379 --shop http://shop.internal:8080 --sessions 1000   # remote workers`,
     )
     .action(async (opts: RunOptions) => {
       const log = createLogger(process.env.SHOPSIM_LOG_LEVEL ?? "warn");
@@ -173,7 +208,20 @@ Examples:
         llm = new LlmClient({ settings, apiKey, logger: log });
       }
       const budget = resolveBudget(opts, llm?.settings ?? null);
-      const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`;
+      const fleet = opts.redis ? redisTarget(opts.redis, opts.prefix) : null;
+      for (const [flag, set] of [
+        ["--workers", opts.workers > 0],
+        ["--run-id", opts.runId !== undefined],
+      ] as const) {
+        if (set && !fleet) throw new InputError(flag, "only applies to a fleet run: add --redis URL");
+      }
+      if (opts.runId !== undefined && !/^[A-Za-z0-9_.-]{1,80}$/.test(opts.runId))
+        throw new InputError(`--run-id ${opts.runId}`, "expected 1-80 letters, digits, '_', '-' or '.'");
+      // Connect before anything starts, so a wrong URL or password fails at once.
+      const store = fleet ? await FleetStore.open(fleet, log) : null;
+      const runId =
+        opts.runId ??
+        `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`;
       const out = opts.out ?? join("runs", runId);
 
       let shop: Shop | null = null;
@@ -210,15 +258,32 @@ Examples:
         shopUrl = await shop.listen(0);
       }
 
-      const jobs = planJobs({
-        personas: [...personas.values()],
-        scenarios: [...scenarios.values()],
-        ...(opts.all ? {} : { sessions: opts.sessions ?? scenarios.size }),
-        replicas: opts.replicas,
-        variants,
-        seed: opts.seed,
-      });
-      const writer = await RunWriter.create(out, {
+      const policy: PolicySpec = replay
+        ? { kind: "replay", steps: [...replay.steps] }
+        : llm
+          ? { kind: "llm", settings: llm.settings }
+          : { kind: "heuristic" };
+      const jobs = bindJobs(
+        planJobs({
+          personas: [...personas.values()],
+          scenarios: [...scenarios.values()],
+          ...(opts.all ? {} : { sessions: opts.sessions ?? scenarios.size }),
+          replicas: opts.replicas,
+          variants,
+          seed: opts.seed,
+        }),
+        {
+          runId,
+          personas,
+          scenarios,
+          policy,
+          shopUrl,
+          limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
+          sessionBudget: budget.session,
+          screenshots: opts.screenshots ?? false,
+        },
+      );
+      const manifest = {
         run_id: runId,
         status: "running",
         started_at: new Date().toISOString(),
@@ -226,6 +291,8 @@ Examples:
         seed: opts.seed,
         config: {
           ...withoutSecrets(opts),
+          ...(fleet ? { redis: redacted(fleet.url) } : {}),
+          queue: fleet ? "bullmq" : "in-process",
           out,
           personas_loaded: personas.size,
           scenarios_loaded: scenarios.size,
@@ -239,7 +306,8 @@ Examples:
         git_revision: gitRevision(),
         shop: { url: shopUrl, started_by_run: shop !== null, catalog: shop ? opts.catalog : null },
         counts: { planned: jobs.length, recorded: 0, by_status: {}, steps: 0 },
-      });
+      } satisfies RunManifestInput;
+      const writer = await RunWriter.create(out, manifest);
 
       const controller = new AbortController();
       let interrupts = 0;
@@ -254,34 +322,52 @@ Examples:
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
 
-      const pool = new BrowserPool({ size: Math.min(opts.browsers, opts.concurrency), logger: log });
+      let pool: BrowserPool | null = null;
+      let queue: JobQueue;
+      let localWorkers: LocalWorkers | null = null;
+      if (store && fleet) {
+        if (!opts.shop && opts.workers === 0) {
+          console.error(
+            `shopsim run: the built-in shop listens on ${shopUrl}, which only workers on this machine can reach; for remote workers start \`shopsim shop --host 0.0.0.0\` and pass --shop URL`,
+          );
+        }
+        queue = new BullMQQueue({
+          store,
+          logger: log,
+          manifest,
+          attempts: opts.attempts,
+          onNoWorkers: () =>
+            console.error(
+              `shopsim run: no worker is connected to ${redacted(fleet.url)} (prefix ${fleet.prefix}); start some with \`shopsim worker --redis URL\` or pass --workers N`,
+            ),
+        });
+        if (opts.workers > 0) {
+          localWorkers = startLocalWorkers(opts.workers, fleet.url, {
+            prefix: fleet.prefix,
+            concurrency: opts.concurrency,
+            browsers: opts.browsers,
+            ...(llm && opts.apiKey ? { env: { [llm.settings.api_key_env]: opts.apiKey } } : {}),
+          });
+        }
+      } else {
+        pool = new BrowserPool({ size: Math.min(opts.browsers, opts.concurrency), logger: log });
+        queue = inProcessQueue(
+          {
+            browsers: pool,
+            simplify: (html, url) => simplify(html, url),
+            makePolicy: new PolicyFactory({ logger: log, clients: llm ? [llm] : [] }).make,
+            logger: log,
+            runBudget: new Budget(budget.run, "run"),
+          },
+          opts.concurrency,
+        );
+      }
       const report = progressReporter(jobs.length);
       let summary: FleetSummary | null = null;
       try {
         summary = await runFleet(
-          {
-            runId,
-            shopUrl,
-            jobs,
-            personas,
-            scenarios,
-            concurrency: opts.concurrency,
-            screenshots: opts.screenshots ?? false,
-            limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
-            makePolicy: (persona: Persona, scenario: Scenario, job): Policy =>
-              replay ??
-              (llm ? new LlmPolicy(llm, job.seed) : new HeuristicShopper(persona, scenario, job.seed)),
-            budget,
-          },
-          {
-            queue: new InProcessQueue(),
-            browsers: pool,
-            simplify: (html, url) => simplify(html, url),
-            writer,
-            logger: log,
-            signal: controller.signal,
-            onProgress: report.update,
-          },
+          { jobs, budget: budget.run },
+          { queue, writer, logger: log, signal: controller.signal, onProgress: report.update },
         );
       } finally {
         report.stop();
@@ -297,7 +383,10 @@ Examples:
             exceeded: summary?.budgetExceeded ?? null,
           },
         });
-        await pool.close().catch((e: unknown) => log.warn({ err: e }, "closing browsers failed"));
+        await queue.close();
+        await localWorkers?.stop();
+        await store?.close();
+        await pool?.close().catch((e: unknown) => log.warn({ err: e }, "closing browsers failed"));
         await shop?.close();
       }
       const s = summary;
@@ -313,6 +402,7 @@ Examples:
                 `  model usage: ${s.usage.calls} calls (${s.usage.cached_calls} from the cache, ${s.usage.retries} retries), ${s.usage.input_tokens.toLocaleString("en-US")} prompt + ${s.usage.output_tokens.toLocaleString("en-US")} completion tokens, cost ${s.usage.cost_usd === null ? "unknown (no price for the model; see --prices)" : `$${s.usage.cost_usd.toFixed(4)}`}`,
               ]
             : []),
+          ...s.failed.map((f) => `  failed: ${f.session_id}: ${f.reason}`),
           ...(s.budgetExceeded
             ? [`  budget: ${s.budgetExceeded}; ${s.notStarted} sessions did not start`]
             : []),
@@ -358,4 +448,60 @@ function progressReporter(total: number): { update: (p: FleetProgress) => void; 
 function withoutSecrets(opts: RunOptions): Record<string, unknown> {
   const { apiKey, ...rest } = opts;
   return { ...rest, ...(apiKey ? { api_key: "(set, not recorded)" } : {}) };
+}
+
+interface LocalWorkers {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `n` worker processes on this machine (`shopsim worker`), each with its own browsers. Their
+ * output is kept and shown only if one fails; they are stopped (SIGTERM, then SIGKILL) at the end.
+ */
+function startLocalWorkers(
+  n: number,
+  redisUrl: string,
+  opts: { prefix: string; concurrency: number; browsers: number; env?: Record<string, string> },
+): LocalWorkers {
+  const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+  const children: { proc: ChildProcess; output: string[]; exited: Promise<number | null> }[] = [];
+  for (let i = 0; i < n; i++) {
+    const proc = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        main,
+        "worker",
+        "--redis",
+        redisUrl,
+        "--prefix",
+        opts.prefix,
+        "--concurrency",
+        String(opts.concurrency),
+        "--browsers",
+        String(Math.max(1, Math.min(opts.browsers, Math.ceil(opts.concurrency / 4)))),
+      ],
+      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...opts.env } },
+    );
+    const output: string[] = [];
+    proc.stderr?.on("data", (b: Buffer) => {
+      output.push(b.toString());
+      if (output.length > 200) output.shift();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    children.push({ proc, output, exited });
+  }
+  return {
+    async stop() {
+      for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+      await Promise.all(
+        children.map(async (c, i) => {
+          const timer = setTimeout(() => c.proc.kill("SIGKILL"), 60_000);
+          const code = await c.exited;
+          clearTimeout(timer);
+          if (code !== 0) console.error(`local worker ${i + 1} exited with ${code}:\n${c.output.join("")}`);
+        }),
+      );
+    },
+  };
 }

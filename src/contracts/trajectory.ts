@@ -110,6 +110,8 @@ export const SessionRecordSchema = z
     variant: z.string().nullable(),
     replica: z.number().int().nonnegative(),
     seed: z.number().int(),
+    /** Which start of the session this record is (a queue starts a session again when its worker dies). */
+    attempt: z.number().int().positive().optional(),
     policy: z
       .object({
         kind: z.string(),

@@ -16,7 +16,7 @@ export class ReplayPolicy implements Policy {
   readonly kind = "replay";
   readonly model = null;
   readonly promptVersion = null;
-  private readonly steps: readonly ReplayStep[];
+  readonly steps: readonly ReplayStep[];
 
   constructor(steps: readonly ReplayStep[]) {
     this.steps = steps;

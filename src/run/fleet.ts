@@ -1,30 +1,11 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { SimplifiedPage } from "../contracts/action.ts";
-import type { Persona, Scenario } from "../contracts/scenario.ts";
 import type { SessionRecord, SessionStatus } from "../contracts/trajectory.ts";
 import type { Logger } from "../log.ts";
-import type { Policy } from "../policy/types.ts";
-import type { Job, JobQueue } from "../queue/types.ts";
+import type { JobQueue, JobResult, SessionJob } from "../queue/types.ts";
 import { Budget, type BudgetLimits, NO_LIMITS } from "../session/budget.ts";
-import { runSession, type SessionBrowser, type SessionLimits } from "../session/run-session.ts";
-import { ShopClient } from "../session/shop-client.ts";
 import type { RunWriter } from "../trajectory/run-dir.ts";
 import { UsageMeter } from "../trajectory/usage.ts";
 
-/** A browser session the fleet can drive and must close (src/browser's BrowserSession). */
-export interface FleetBrowserSession extends SessionBrowser {
-  close(): Promise<void>;
-}
-
-/** Hands out isolated browser sessions (src/browser's BrowserPool). */
-export interface FleetBrowsers {
-  session(opts: {
-    origin: string;
-    extraHeaders: Record<string, string>;
-    signal?: AbortSignal;
-  }): Promise<FleetBrowserSession>;
-}
+export type { FleetBrowserSession, FleetBrowsers } from "./executor.ts";
 
 export interface FleetProgress {
   done: number;
@@ -35,10 +16,18 @@ export interface FleetProgress {
   errors: number;
 }
 
+/** A job that ended without a session record. */
+export interface FailedJob {
+  session_id: string;
+  reason: string;
+}
+
 export interface FleetSummary {
   sessions: number;
   /** Planned sessions that never started: the run was stopped, or its budget ran out. */
   notStarted: number;
+  /** Jobs that failed for good without a record (bad job data, every attempt failed). */
+  failed: FailedJob[];
   /** Model usage summed over the recorded sessions. */
   usage: ReturnType<UsageMeter["totals"]>;
   /** Why the run's budget stopped it, or null. */
@@ -52,24 +41,13 @@ export interface FleetSummary {
 }
 
 export interface FleetInput {
-  runId: string;
-  shopUrl: string;
-  jobs: readonly Job[];
-  personas: ReadonlyMap<string, Persona>;
-  scenarios: ReadonlyMap<string, Scenario>;
-  concurrency: number;
-  limits: Partial<SessionLimits>;
-  makePolicy: (persona: Persona, scenario: Scenario, job: Job) => Policy;
-  /** Save a PNG of every observed page under <run dir>/screenshots/<session>/<step>.png. */
-  screenshots?: boolean;
-  /** Model-usage caps: for the whole run, and for each session. */
-  budget?: { run: BudgetLimits; session: BudgetLimits };
+  jobs: readonly SessionJob[];
+  /** The run's model-usage cap (each job carries its own session cap). */
+  budget?: BudgetLimits;
 }
 
 export interface FleetDeps {
   queue: JobQueue;
-  browsers: FleetBrowsers;
-  simplify: (html: string, url: string) => SimplifiedPage;
   writer: RunWriter;
   logger: Logger;
   signal: AbortSignal;
@@ -77,14 +55,13 @@ export interface FleetDeps {
 }
 
 /**
- * Runs every job as one shopping session and records each as it ends. A session that fails is
- * recorded with status `error` and the run goes on; once the signal aborts no new session starts and
- * the running ones are recorded as `aborted`.
+ * Runs every job of a run through a queue and records each session once, as it ends, in the run
+ * directory (with its screenshots). A session that fails is recorded with status `error` and the run
+ * goes on; once the signal aborts no new session starts and the running ones are recorded as
+ * `aborted`. The run's budget is checked on every record: once it is spent no new session starts.
  */
 export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<FleetSummary> {
   const started = performance.now();
-  const shop = new ShopClient(input.shopUrl);
-  const origin = new URL(input.shopUrl).origin;
   const progress: FleetProgress = {
     done: 0,
     total: input.jobs.length,
@@ -94,109 +71,58 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
     errors: 0,
   };
   const records: SessionRecord[] = [];
-  const runBudget = new Budget(input.budget?.run ?? NO_LIMITS, "run");
-  let notStarted = 0;
+  const failed: FailedJob[] = [];
+  const seen = new Set<string>();
+  let skipped = 0;
+  const runBudget = new Budget(input.budget ?? NO_LIMITS, "run");
+  // Stops the queue when the budget runs out, as the user's signal does.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(deps.signal.reason);
+  if (deps.signal.aborted) onAbort();
+  else deps.signal.addEventListener("abort", onAbort, { once: true });
 
-  await deps.queue.run(
-    input.jobs,
-    async (job, signal) => {
-      if (runBudget.exceeded() !== null) {
-        // The run's budget is spent: this session does not start (the manifest counts it).
-        notStarted += 1;
-        progress.done += 1;
-        deps.onProgress?.({ ...progress });
-        return;
-      }
-      const persona = input.personas.get(job.persona_id);
-      const scenario = input.scenarios.get(job.scenario_id);
-      if (!persona || !scenario) throw new Error(`job ${job.job_id} names an unknown persona or scenario`);
-      const sessionId = `${input.runId}-${job.job_id}`;
-      const log = deps.logger.child({ job: job.job_id, persona: persona.id, scenario: scenario.id });
-      progress.running += 1;
-      deps.onProgress?.({ ...progress });
-      let browser: FleetBrowserSession | null = null;
-      let record: SessionRecord;
-      try {
-        browser = await deps.browsers.session({
-          origin,
-          extraHeaders: ShopClient.headers(sessionId, job.variant),
-          signal,
-        });
-        record = await runSession(
-          {
-            sessionId,
-            runId: input.runId,
-            persona,
-            scenario,
-            variant: job.variant,
-            replica: job.replica,
-            seed: job.seed,
-            startUrl: new URL(scenario.start, input.shopUrl).toString(),
-          },
-          {
-            browser,
-            simplify: deps.simplify,
-            policy: input.makePolicy(persona, scenario, job),
-            shop,
-            limits: { maxSteps: scenario.max_steps, ...input.limits },
-            ...(input.screenshots
-              ? {
-                  saveScreenshot: async (step: number, png: Buffer) => {
-                    const rel = join("screenshots", sessionId, `${String(step).padStart(3, "0")}.png`);
-                    await mkdir(join(deps.writer.dir, "screenshots", sessionId), { recursive: true });
-                    await writeFile(join(deps.writer.dir, rel), png);
-                    return rel;
-                  },
-                }
-              : {}),
-            signal,
-            sessionBudget: input.budget?.session ?? NO_LIMITS,
-            runBudget,
-          },
-        );
-      } catch (error) {
-        // Only reached when no session could start (e.g. the browser failed to launch).
-        const now = new Date().toISOString();
-        record = {
-          session_id: sessionId,
-          run_id: input.runId,
-          persona: { id: persona.id, name: persona.name },
-          scenario: { id: scenario.id, goal: scenario.goal },
-          variant: job.variant,
-          replica: job.replica,
-          seed: job.seed,
-          policy: { kind: "none", model: null, prompt_version: null },
-          status: signal.aborted ? "aborted" : "error",
-          reason: error instanceof Error ? error.message : String(error),
-          steps: [],
-          outcome: { orders: [], goal_score: null, events: null },
-          usage: new UsageMeter().totals(0),
-          started_at: now,
-          ended_at: now,
-          duration_ms: 0,
-        };
-      } finally {
-        await browser
-          ?.close()
-          .catch((e: unknown) => log.warn({ err: e }, "closing the browser session failed"));
-      }
+  const onResult = async (result: JobResult) => {
+    const id = result.kind === "record" ? result.record.session_id : result.session_id;
+    // A queue may deliver a session twice (a worker finished it just as its lock ran out): once only.
+    if (seen.has(id)) return;
+    seen.add(id);
+    if (result.kind === "skipped") {
+      skipped += 1;
+    } else if (result.kind === "failed") {
+      failed.push({ session_id: id, reason: result.reason });
+      deps.logger.warn({ session: id, reason: result.reason }, "job failed");
+      progress.errors += 1;
+    } else {
+      const { record } = result;
+      for (const f of result.files) await deps.writer.writeFile(f.path, f.data);
       await deps.writer.appendSession(record);
       records.push(record);
-      progress.running -= 1;
-      progress.done += 1;
+      runBudget.add(record.usage);
       progress.steps += record.steps.length;
       if (record.status === "purchased") progress.purchases += 1;
       if (record.status === "error") progress.errors += 1;
-      log.info({ status: record.status, steps: record.steps.length, reason: record.reason }, "session ended");
-      deps.onProgress?.({ ...progress });
-    },
-    { concurrency: input.concurrency, signal: deps.signal },
-  );
+      if (runBudget.exceeded() !== null && !stop.signal.aborted) stop.abort(new Error(runBudget.exceeded()!));
+    }
+    progress.done = seen.size;
+    deps.onProgress?.({ ...progress });
+  };
 
-  const plannedButNotRun = input.jobs.length - records.length - notStarted;
+  try {
+    await deps.queue.run(input.jobs, {
+      signal: stop.signal,
+      onResult,
+      onProgress: (p) => {
+        progress.running = p.running;
+        deps.onProgress?.({ ...progress });
+      },
+    });
+  } finally {
+    deps.signal.removeEventListener("abort", onAbort);
+  }
   return {
     ...summarize(records, performance.now() - started),
-    notStarted: notStarted + Math.max(0, plannedButNotRun),
+    notStarted: skipped + (input.jobs.length - seen.size),
+    failed,
     budgetExceeded: runBudget.exceeded(),
   };
 }
@@ -204,7 +130,7 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
 export function summarize(
   records: readonly SessionRecord[],
   wallMs: number,
-): Omit<FleetSummary, "notStarted" | "budgetExceeded"> {
+): Omit<FleetSummary, "notStarted" | "budgetExceeded" | "failed"> {
   const byStatus: Partial<Record<SessionStatus, number>> = {};
   for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const scores = records.map((r) => r.outcome.goal_score).filter((s): s is number => s !== null);

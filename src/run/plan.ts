@@ -1,5 +1,7 @@
 import type { Persona, Scenario } from "../contracts/scenario.ts";
-import type { Job } from "../queue/types.ts";
+import { type Job, type PolicySpec, type SessionJob, sessionIdOf } from "../queue/types.ts";
+import type { BudgetLimits } from "../session/budget.ts";
+import type { SessionLimits } from "../session/run-session.ts";
 
 export interface PlanOptions {
   personas: readonly Persona[];
@@ -55,4 +57,40 @@ export function planJobs(opts: PlanOptions): Job[] {
     }
   }
   return jobs;
+}
+
+export interface BindOptions {
+  runId: string;
+  personas: ReadonlyMap<string, Persona>;
+  scenarios: ReadonlyMap<string, Scenario>;
+  policy: PolicySpec;
+  shopUrl: string;
+  limits?: Partial<SessionLimits>;
+  sessionBudget?: BudgetLimits;
+  screenshots?: boolean;
+}
+
+/** Turns planned jobs into self-contained session jobs for a run: any worker can run one as it is. */
+export function bindJobs(jobs: readonly Job[], opts: BindOptions): SessionJob[] {
+  return jobs.map((job) => {
+    const persona = opts.personas.get(job.persona_id);
+    const scenario = opts.scenarios.get(job.scenario_id);
+    if (!persona || !scenario) throw new Error(`job ${job.job_id} names an unknown persona or scenario`);
+    return {
+      run_id: opts.runId,
+      session_id: sessionIdOf(opts.runId, job.job_id),
+      job_id: job.job_id,
+      persona,
+      scenario,
+      variant: job.variant,
+      replica: job.replica,
+      seed: job.seed,
+      policy: opts.policy,
+      shop_url: opts.shopUrl,
+      limits: { ...opts.limits },
+      session_budget: opts.sessionBudget ?? { maxTokens: null, maxCostUsd: null },
+      screenshots: opts.screenshots ?? false,
+      attempt: 1,
+    };
+  });
 }

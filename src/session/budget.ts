@@ -1,5 +1,4 @@
-import type { Usage } from "../policy/types.ts";
-import { UsageMeter } from "../trajectory/usage.ts";
+import { type Countable, UsageMeter } from "../trajectory/usage.ts";
 
 export interface BudgetLimits {
   maxTokens: number | null;
@@ -23,7 +22,7 @@ export class Budget {
     this.#label = label;
   }
 
-  add(u: Usage): void {
+  add(u: Countable): void {
     this.meter.add(u);
   }
 

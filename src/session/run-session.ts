@@ -45,6 +45,10 @@ export interface SessionSpec {
   replica: number;
   seed: number;
   startUrl: string;
+  /** 1 for a session's first start; more when a queue started it again from the beginning. */
+  attempt?: number;
+  /** The id the shop knows this attempt by (default: the session id). */
+  shopSessionId?: string;
 }
 
 export interface SessionDeps {
@@ -81,6 +85,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const now = deps.now ?? (() => performance.now());
   const signal = deps.signal ?? new AbortController().signal;
+  const shopSession = spec.shopSessionId ?? spec.sessionId;
   const startedAt = new Date();
   const t0 = now();
   const steps: Step[] = [];
@@ -90,7 +95,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
 
   try {
     if (deps.shop && spec.scenario.goal)
-      await deps.shop.setGoal(spec.sessionId, spec.scenario.goal, spec.variant, signal);
+      await deps.shop.setGoal(shopSession, spec.scenario.goal, spec.variant, signal);
     await deps.browser.goto(spec.startUrl, { signal });
     for (let index = 0; index < limits.maxSteps && !stop; index++) {
       if (signal.aborted) throw signal.reason ?? new Error("aborted");
@@ -168,7 +173,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
       } else if (action?.type === "terminate") {
         stop = new Stop("terminated", decision.rationale || "the policy ended the session");
       } else if (result.ok && result.navigated && deps.shop) {
-        const orders = await deps.shop.orders(spec.sessionId, signal);
+        const orders = await deps.shop.orders(shopSession, signal);
         if (orders && orders.length > 0)
           stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
       }
@@ -197,8 +202,8 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   if (deps.shop) {
     try {
       const [orders, events] = await Promise.all([
-        deps.shop.orders(spec.sessionId),
-        deps.shop.events(spec.sessionId),
+        deps.shop.orders(shopSession),
+        deps.shop.events(shopSession),
       ]);
       const scores = (orders ?? [])
         .map((o) => o.goal_score?.score)
@@ -227,6 +232,7 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
     variant: spec.variant,
     replica: spec.replica,
     seed: spec.seed,
+    attempt: spec.attempt ?? 1,
     policy: {
       kind: deps.policy.kind,
       model: deps.policy.model,

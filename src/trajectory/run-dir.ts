@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
 import { describeZodError, InputError } from "../contracts/errors.ts";
 import {
@@ -68,6 +68,16 @@ export class RunWriter {
     this.usage.add(valid.usage);
     this.policyMs += valid.usage.policy_ms;
     if (!this.stream.write(`${JSON.stringify(valid)}\n`)) await once(this.stream, "drain");
+  }
+
+  /** Writes a file the run produced (a screenshot) at a path inside the run directory. */
+  async writeFile(relative: string, data: Buffer): Promise<void> {
+    const root = resolve(this.dir);
+    const path = resolve(root, relative);
+    if (!path.startsWith(root + sep))
+      throw new Error(`refusing to write ${relative} outside the run directory`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, data);
   }
 
   /** Writes the final manifest and closes the sessions file. Safe to call twice. */
