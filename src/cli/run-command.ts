@@ -373,7 +373,7 @@ Examples:
         report.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        await writer.finish(controller.signal.aborted ? "aborted" : summary ? "finished" : "failed", {
+        await writer.finish(controller.signal.aborted || summary?.cancelled ? "aborted" : summary ? "finished" : "failed", {
           ...(summary ? { notStarted: summary.notStarted } : {}),
           budget: {
             max_tokens: budget.run.maxTokens,
@@ -395,7 +395,7 @@ Examples:
         .join(", ");
       console.log(
         [
-          `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})`,
+          `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})${s.cancelled && !controller.signal.aborted ? `; cancelled, ${s.notStarted} sessions did not start` : ""}`,
           `  purchase rate ${(s.purchaseRate * 100).toFixed(1)}%, mean goal score ${s.meanGoalScore === null ? "n/a" : s.meanGoalScore.toFixed(3)}, ${s.stepsPerSession.toFixed(1)} steps per session, ${s.errors} errors`,
           ...(s.usage.calls > 0 || llm
             ? [

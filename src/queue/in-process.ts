@@ -53,7 +53,7 @@ export class InProcessQueue implements JobQueue {
     const workers = Math.max(1, Math.min(this.#concurrency, jobs.length));
     await Promise.all(Array.from({ length: workers }, worker));
     if (errors.length > 0) throw errors[0];
-    return { unfinished: jobs.length - progress.done };
+    return { unfinished: jobs.length - progress.done, cancelled: opts.signal.aborted };
   }
 
   async close(): Promise<void> {}

@@ -70,7 +70,7 @@ export function sessionIdOf(runId: string, jobId: string): string {
  * its own, so orders an interrupted attempt placed are never counted as the rerun's.
  */
 export function shopSessionOf(job: Pick<SessionJob, "session_id" | "attempt">): string {
-  return job.attempt > 1 ? `${job.session_id}~a${job.attempt}` : job.session_id;
+  return job.attempt > 1 ? `${job.session_id}:a${job.attempt}` : job.session_id;
 }
 
 /** A file a session produced (a screenshot), relative to the run directory. */
@@ -106,6 +106,8 @@ export interface QueueRunOptions {
 export interface QueueOutcome {
   /** Jobs that ended without a result: the run was stopped before they started. */
   unfinished: number;
+  /** The run was cancelled (by its signal, or from elsewhere with `shopsim cancel`). */
+  cancelled: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { SessionRecord, SessionStatus } from "../contracts/trajectory.ts";
 import type { Logger } from "../log.ts";
-import type { JobQueue, JobResult, SessionJob } from "../queue/types.ts";
+import type { JobQueue, JobResult, QueueOutcome, SessionJob } from "../queue/types.ts";
 import { Budget, type BudgetLimits, NO_LIMITS } from "../session/budget.ts";
 import type { RunWriter } from "../trajectory/run-dir.ts";
 import { UsageMeter } from "../trajectory/usage.ts";
@@ -32,6 +32,8 @@ export interface FleetSummary {
   usage: ReturnType<UsageMeter["totals"]>;
   /** Why the run's budget stopped it, or null. */
   budgetExceeded: string | null;
+  /** The run was stopped: by the caller's signal, or cancelled from elsewhere (not by its budget). */
+  cancelled: boolean;
   byStatus: Partial<Record<SessionStatus, number>>;
   purchaseRate: number;
   meanGoalScore: number | null;
@@ -107,8 +109,9 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
     deps.onProgress?.({ ...progress });
   };
 
+  let outcome: QueueOutcome;
   try {
-    await deps.queue.run(input.jobs, {
+    outcome = await deps.queue.run(input.jobs, {
       signal: stop.signal,
       onResult,
       onProgress: (p) => {
@@ -124,13 +127,14 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
     notStarted: skipped + (input.jobs.length - seen.size),
     failed,
     budgetExceeded: runBudget.exceeded(),
+    cancelled: deps.signal.aborted || (outcome.cancelled && runBudget.exceeded() === null),
   };
 }
 
 export function summarize(
   records: readonly SessionRecord[],
   wallMs: number,
-): Omit<FleetSummary, "notStarted" | "budgetExceeded" | "failed"> {
+): Omit<FleetSummary, "notStarted" | "budgetExceeded" | "failed" | "cancelled"> {
   const byStatus: Partial<Record<SessionStatus, number>> = {};
   for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const scores = records.map((r) => r.outcome.goal_score).filter((s): s is number => s !== null);

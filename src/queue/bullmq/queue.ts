@@ -201,7 +201,7 @@ export class BullMQQueue implements JobQueue {
       }
     }
     await store.markFinished(runId, this.#o.keepSeconds);
-    return { unfinished: jobs.length - done.size };
+    return { unfinished: jobs.length - done.size, cancelled };
   }
 
   async close(): Promise<void> {
