@@ -373,16 +373,19 @@ Examples:
         report.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        await writer.finish(controller.signal.aborted || summary?.cancelled ? "aborted" : summary ? "finished" : "failed", {
-          ...(summary ? { notStarted: summary.notStarted } : {}),
-          budget: {
-            max_tokens: budget.run.maxTokens,
-            max_cost_usd: budget.run.maxCostUsd,
-            session_max_tokens: budget.session.maxTokens,
-            session_max_cost_usd: budget.session.maxCostUsd,
-            exceeded: summary?.budgetExceeded ?? null,
+        await writer.finish(
+          controller.signal.aborted || summary?.cancelled ? "aborted" : summary ? "finished" : "failed",
+          {
+            ...(summary ? { notStarted: summary.notStarted } : {}),
+            budget: {
+              max_tokens: budget.run.maxTokens,
+              max_cost_usd: budget.run.maxCostUsd,
+              session_max_tokens: budget.session.maxTokens,
+              session_max_cost_usd: budget.session.maxCostUsd,
+              exceeded: summary?.budgetExceeded ?? null,
+            },
           },
-        });
+        );
         await queue.close();
         await localWorkers?.stop();
         await store?.close();

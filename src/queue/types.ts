@@ -66,8 +66,8 @@ export function sessionIdOf(runId: string, jobId: string): string {
 }
 
 /**
- * The shop session an attempt shops under. The first attempt uses the session id; a later one gets
- * its own, so orders an interrupted attempt placed are never counted as the rerun's.
+ * The shop session an attempt shops under: the session id for the first attempt, `<id>:a<n>` for
+ * a later one, so orders an interrupted attempt placed are never counted as the rerun's.
  */
 export function shopSessionOf(job: Pick<SessionJob, "session_id" | "attempt">): string {
   return job.attempt > 1 ? `${job.session_id}:a${job.attempt}` : job.session_id;
