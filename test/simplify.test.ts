@@ -310,13 +310,20 @@ describe("hostile input", () => {
     for (const html of inputs) {
       // Against cheerio's own parse of the same input, timed alongside, so a loaded machine slows
       // both: parse5 itself is quadratic on 10,000-deep nesting; the simplifier adds about one parse.
-      const t0 = performance.now();
-      load(html);
-      const parse = performance.now() - t0;
-      const t1 = performance.now();
-      const p = run(html);
-      expect(performance.now() - t1, html.slice(0, 40)).toBeLessThan(5 * parse + 250);
-      expect(typeof p.html).toBe("string");
+      // The best of three of each: a pause of the whole process (GC, another test's browsers) is
+      // not the simplifier's doing, while a super-linear path is slow every time.
+      let parse = Number.POSITIVE_INFINITY;
+      let simplified = Number.POSITIVE_INFINITY;
+      for (let round = 0; round < 3; round++) {
+        const t0 = performance.now();
+        load(html);
+        parse = Math.min(parse, performance.now() - t0);
+        const t1 = performance.now();
+        const p = run(html);
+        simplified = Math.min(simplified, performance.now() - t1);
+        expect(typeof p.html).toBe("string");
+      }
+      expect(simplified, html.slice(0, 40)).toBeLessThan(5 * parse + 250);
     }
     const deep = simplify(`${"<div>".repeat(10_000)}<button id="b">deep</button>`, "x");
     expect(deep.elements.deep!.css).toBe("#b");
