@@ -304,7 +304,7 @@ async function throughput(url: string, shopUrl: string): Promise<void> {
       await dropPrefix(url, prefix);
 
       const pool = new BrowserPool({ size: n, logger: silentLogger });
-      const policies = new PolicyFactory({ logger: silentLogger });
+      const policies = new PolicyFactory({ logger: silentLogger, env: {} });
       const inproc = inProcessQueue(
         {
           browsers: pool,

@@ -224,4 +224,26 @@ describe("a BullMQ fleet of worker processes on real Redis, with Chromium", () =
     expect(collected.manifest.status).toBe("aborted");
     expect(collected.manifest.counts.planned).toBe(12);
   });
+
+  it("says clearly when Redis does not answer, when fleet flags come without --redis, and when a run is unknown", () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 60_000, env: ENV });
+    const down = run("run", "--redis", "redis://:hunter2@127.0.0.1:1", "--sessions", "1");
+    expect(down.status).toBe(2);
+    expect(down.stderr).toMatch(/--redis redis:\/\/:\*\*\*@127\.0\.0\.1:1: Redis does not answer/);
+    expect(down.stderr).not.toContain("hunter2");
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+
+    const noRedis = run("run", "--workers", "2", "--sessions", "1");
+    expect(noRedis.status).toBe(2);
+    expect(noRedis.stderr).toMatch(/--workers: only applies to a fleet run: add --redis URL/);
+
+    const scheme = run("worker", "--redis", "http://127.0.0.1:6379");
+    expect(scheme.status).toBe(2);
+    expect(scheme.stderr).toMatch(/expected redis:\/\/ or rediss:\/\/ \(TLS\)/);
+
+    const unknown = run("status", "no-such-run", "--redis", redisUrl, "--prefix", prefix("unknown"));
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/run no-such-run: not found in .* with prefix shopsim-test-unknown-/);
+  });
 });

@@ -47,10 +47,7 @@ export function findChromium(explicit: string | undefined): ChromiumChoice {
   );
 }
 
-/**
- * Launch options that work offline and as root: no background networking; no sandbox when root or
- * when SHOPSIM_NO_SANDBOX=1 (containers, where the container is the sandbox).
- */
+/** Launch options that work offline and as root: no sandbox when root, no background networking. */
 export function chromiumLaunchOptions(choice: ChromiumChoice, extra: LaunchOptions = {}): LaunchOptions {
   const args = [
     "--disable-background-networking",
@@ -60,7 +57,7 @@ export function chromiumLaunchOptions(choice: ChromiumChoice, extra: LaunchOptio
     "--no-first-run",
     "--disable-quic",
     "--disable-gpu",
-    ...(process.getuid?.() === 0 || process.env.SHOPSIM_NO_SANDBOX === "1" ? ["--no-sandbox"] : []),
+    ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
     ...(extra.args ?? []),
   ];
   return {

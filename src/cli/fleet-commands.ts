@@ -9,7 +9,7 @@ import { SessionExecutor } from "../run/executor.ts";
 import { PolicyFactory } from "../run/policies.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
-import { integer } from "./options.ts";
+import { browserArgsFromEnv, integer } from "./options.ts";
 
 /** `--redis` and `--prefix`, shared by every command that talks to a fleet. */
 export function addRedisOptions(command: Command, env = "REDIS_URL"): Command {
@@ -105,9 +105,10 @@ Examples:
       const pool = new BrowserPool({
         size: opts.browsers ?? Math.max(1, Math.ceil(opts.concurrency / 4)),
         sessionsPerBrowser: opts.recycleAfter,
+        args: browserArgsFromEnv(),
         logger: log,
       });
-      const policies = new PolicyFactory({ logger: log });
+      const policies = new PolicyFactory({ logger: log, env: process.env });
       const executor = new SessionExecutor({
         browsers: pool,
         simplify: (html, url) => simplify(html, url),

@@ -10,3 +10,11 @@ export function integer(name: string, min: number, max: number): (value: string)
     return n;
   };
 }
+
+/**
+ * Extra Chromium flags from the environment: SHOPSIM_NO_SANDBOX=1 turns Chromium's sandbox off for
+ * non-root users in containers, where the container is the sandbox (see the Dockerfile).
+ */
+export function browserArgsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.SHOPSIM_NO_SANDBOX === "1" ? ["--no-sandbox"] : [];
+}

@@ -28,7 +28,7 @@ import { Budget } from "../session/budget.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
 import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
-import { integer } from "./options.ts";
+import { browserArgsFromEnv, integer } from "./options.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -350,12 +350,16 @@ Examples:
           });
         }
       } else {
-        pool = new BrowserPool({ size: Math.min(opts.browsers, opts.concurrency), logger: log });
+        pool = new BrowserPool({
+          size: Math.min(opts.browsers, opts.concurrency),
+          args: browserArgsFromEnv(),
+          logger: log,
+        });
         queue = inProcessQueue(
           {
             browsers: pool,
             simplify: (html, url) => simplify(html, url),
-            makePolicy: new PolicyFactory({ logger: log, clients: llm ? [llm] : [] }).make,
+            makePolicy: new PolicyFactory({ logger: log, env: process.env, clients: llm ? [llm] : [] }).make,
             logger: log,
             runBudget: new Budget(budget.run, "run"),
           },

@@ -18,9 +18,10 @@ export class PolicyFactory {
   readonly #logger: Logger;
   readonly #env: NodeJS.ProcessEnv;
 
-  constructor(opts: { logger: Logger; clients?: readonly LlmClient[]; env?: NodeJS.ProcessEnv }) {
+  /** `env` is where workers find API keys (the CLI passes process.env). */
+  constructor(opts: { logger: Logger; env: NodeJS.ProcessEnv; clients?: readonly LlmClient[] }) {
     this.#logger = opts.logger;
-    this.#env = opts.env ?? process.env;
+    this.#env = opts.env;
     for (const c of opts.clients ?? []) this.#clients.set(keyOf(c.settings), c);
   }
 

@@ -82,7 +82,7 @@ export function connect(target: RedisTarget, logger: Logger, name: string): Redi
 }
 
 /** Waits until Redis answers, or fails with a clear message after `timeoutMs`. */
-export async function waitForRedis(redis: Redis, target: RedisTarget, timeoutMs = 10_000): Promise<void> {
+export async function waitForRedis(redis: Redis, target: RedisTarget, timeoutMs = 5000): Promise<void> {
   const ping = redis.ping();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -91,7 +91,7 @@ export class FleetStore {
   }
 
   /** Connects (failing clearly when Redis does not answer in `timeoutMs`). */
-  static async open(target: RedisTarget, logger: Logger, timeoutMs = 10_000): Promise<FleetStore> {
+  static async open(target: RedisTarget, logger: Logger, timeoutMs = 5000): Promise<FleetStore> {
     const redis = connect(target, logger, `${target.prefix}:store`);
     try {
       await waitForRedis(redis, target, timeoutMs);
