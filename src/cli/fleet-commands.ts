@@ -296,14 +296,7 @@ interface RunStatus {
 async function runStatus(store: FleetStore, runId: string): Promise<RunStatus | null> {
   const meta = await store.readMeta(runId);
   if (!meta) return null;
-  const ended = new Set<string>();
-  let last = "0";
-  for (;;) {
-    const page = await store.readResults(runId, last, null, 500);
-    last = page.last;
-    for (const r of page.results) ended.add(resultSessionId(r));
-    if (page.results.length + page.bad < 500) break;
-  }
+  const ended = await store.ended(runId);
   const states: Record<string, number> = {};
   for (const [id, s] of await store.states(meta.session_ids.filter((id) => !ended.has(id)))) {
     void id;

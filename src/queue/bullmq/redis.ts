@@ -111,6 +111,8 @@ export function runKeys(prefix: string, runId: string) {
     meta: `${prefix}:run:${runId}`,
     /** Stream of results (one entry per ended job), read by the coordinator and by collect. */
     results: `${prefix}:run:${runId}:results`,
+    /** Set of the session ids with a result, for status without reading the records. */
+    ended: `${prefix}:run:${runId}:ended`,
   };
 }
 

@@ -143,7 +143,17 @@ export class FleetStore {
 
   /** Adds a result to the run's stream (before the job is marked done, so none is ever lost). */
   async addResult(runId: string, result: JobResult): Promise<void> {
-    await this.redis.xadd(this.keys(runId).results, "*", "r", encodeResult(result));
+    const k = this.keys(runId);
+    await this.redis
+      .multi()
+      .xadd(k.results, "*", "r", encodeResult(result))
+      .sadd(k.ended, resultSessionId(result))
+      .exec();
+  }
+
+  /** Session ids of the run with a result so far. */
+  async ended(runId: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys(runId).ended));
   }
 
   /** Reads results after stream id `after`; waits up to `blockMs` for one when none is there. */
@@ -217,6 +227,7 @@ export class FleetStore {
       .hset(k.meta, "finished_at", new Date().toISOString())
       .expire(k.meta, keepSeconds)
       .expire(k.results, keepSeconds)
+      .expire(k.ended, keepSeconds)
       .exec();
   }
 
