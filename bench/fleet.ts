@@ -12,14 +12,12 @@
  * Redis: REDIS_URL when something answers there, else a redis-server from PATH on a free port.
  * All traffic stays on loopback.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { BrowserPool } from "../src/browser/index.ts";
 import { loadPersonas, loadScenarios } from "../src/config/population.ts";
 import { silentLogger } from "../src/log.ts";
@@ -36,6 +34,7 @@ import { PolicyFactory } from "../src/run/policies.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { median } from "../src/stats.ts";
 import { RunWriter } from "../src/trajectory/run-dir.ts";
+import { dropPrefix, sharedRedis } from "../test/helpers/redis.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -56,49 +55,6 @@ const MAIN = join(ROOT, "src/cli/main.ts");
 
 // --- Redis and the shop ------------------------------------------------------------------------
 
-async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on("error", () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-async function redis(): Promise<{ url: string; stop: () => void }> {
-  const url = process.env.REDIS_URL || "redis://127.0.0.1:6379";
-  if (await answers(url)) return { url, stop: () => {} };
-  const bin = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).stdout.trim();
-  if (!bin) throw new Error("no Redis at REDIS_URL and no redis-server on PATH");
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "shopsim-bench-redis-"));
-  const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""], {
-    stdio: "ignore",
-  });
-  const own = `redis://127.0.0.1:${port}`;
-  while (!(await answers(own))) await new Promise((r) => setTimeout(r, 50));
-  return {
-    url: own,
-    stop: () => {
-      proc.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function startShop(): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [MAIN, "shop", "--port", "0"], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -108,17 +64,6 @@ async function startShop(): Promise<{ url: string; proc: ChildProcess }> {
     proc.once("exit", (code) => reject(new Error(`the shop exited with ${code}`)));
   });
   return { url, proc };
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url);
-  let cursor = "0";
-  do {
-    const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await r.del(...keys);
-  } while (cursor !== "0");
-  r.disconnect();
 }
 
 // --- jobs ----------------------------------------------------------------------------------------
@@ -327,7 +272,7 @@ async function throughput(url: string, shopUrl: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const r = await redis();
+  const r = await sharedRedis();
   const shop = await startShop();
   try {
     console.log(`node ${process.version}, Redis ${r.url.replace(/:\/\/.*@/, "://")}`);
@@ -335,7 +280,7 @@ async function main(): Promise<void> {
     await throughput(r.url, shop.url);
   } finally {
     shop.proc.kill();
-    r.stop();
+    await r.dispose();
   }
 }
 
