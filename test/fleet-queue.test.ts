@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadPersonas, loadScenarios } from "../src/config/population.ts";
+import { InputError } from "../src/contracts/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import { BullMQQueue } from "../src/queue/bullmq/queue.ts";
 import { redisTarget } from "../src/queue/bullmq/redis.ts";
@@ -279,5 +280,39 @@ describe("BullMQ queue on real Redis", () => {
     expect(outcome.unfinished).toBe(0);
     expect(new Set(results.map(idOf)).size).toBe(16);
     expect(results.every((r) => r.kind === "record" && r.record.status === "terminated")).toBe(true);
+  });
+
+  it("retries a job whose worker failed outside the session, with backoff, and records the later attempt", async () => {
+    const f = await fleet("retry");
+    const jobs = await jobsFor("run-retry", 2);
+    const exec = fakeExecutor(10);
+    const starts: number[] = [];
+    await f.startWorker(async (job, signal) => {
+      starts.push(Date.now());
+      if (job.attempt === 1) throw new Error("could not reach the browser service");
+      return exec(job, signal);
+    });
+    const { results } = await collect(f.queue("run-retry"), jobs);
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(r.kind === "record" && r.record.attempt).toBe(2);
+    expect(starts).toHaveLength(4);
+    // The queue waited the backoff (100 ms here) before the second attempt.
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(90);
+  });
+
+  it("connects with a password in the URL; a wrong password is a clear error naming the server, not the password", async () => {
+    const redis = await ownRedis({ password: "s3cret-pw" });
+    cleanups.push(() => redis.dispose());
+    const f = await fleet("auth", redis.url);
+    const jobs = await jobsFor("run-auth", 2);
+    await f.startWorker(fakeExecutor(10));
+    const { results } = await collect(f.queue("run-auth"), jobs);
+    expect(results).toHaveLength(2);
+    const wrong = redis.url.replace("s3cret-pw", "wrong-pw");
+    const error = await FleetStore.open(redisTarget(wrong, "x"), silentLogger, 1500).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/Redis refused: WRONGPASS/);
+    expect((error as Error).message).toContain(`127.0.0.1:${redis.port}`);
+    expect((error as Error).message).not.toContain("wrong-pw");
   });
 });

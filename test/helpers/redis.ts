@@ -66,12 +66,15 @@ function redisServerPath(): string {
   return found;
 }
 
-/** A private redis-server on a free port; `persist` turns on the append-only file (fsync always). */
-export async function ownRedis(opts: { persist?: boolean } = {}): Promise<OwnRedis> {
+/**
+ * A private redis-server on a free port; `persist` turns on the append-only file (fsync always),
+ * `password` requires AUTH (the returned URL carries it).
+ */
+export async function ownRedis(opts: { persist?: boolean; password?: string } = {}): Promise<OwnRedis> {
   const bin = redisServerPath();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "shopsim-redis-"));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = opts.password ? `redis://:${opts.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`;
   let proc: ChildProcess | null = null;
   const args = [
     "--port",
@@ -85,6 +88,7 @@ export async function ownRedis(opts: { persist?: boolean } = {}): Promise<OwnRed
     "--daemonize",
     "no",
     ...(opts.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+    ...(opts.password ? ["--requirepass", opts.password] : []),
   ];
   const start = async () => {
     proc = spawn(bin, args, { stdio: "ignore" });

@@ -98,7 +98,13 @@ export async function waitForRedis(redis: Redis, target: RedisTarget, timeoutMs 
     );
   });
   try {
-    await Promise.race([ping, timeout]);
+    await Promise.race([
+      ping.catch((err: Error) => {
+        // An answer that refuses us (WRONGPASS, NOAUTH, …) is the user's to fix, not a crash.
+        throw new InputError(`--redis ${redacted(target.url)}`, `Redis refused: ${err.message}`);
+      }),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
