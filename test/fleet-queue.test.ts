@@ -6,7 +6,7 @@ import { BullMQQueue } from "../src/queue/bullmq/queue.ts";
 import { redisTarget } from "../src/queue/bullmq/redis.ts";
 import { FleetStore } from "../src/queue/bullmq/store.ts";
 import { FleetWorker, type JobExecutor } from "../src/queue/bullmq/worker.ts";
-import type { JobResult, SessionJob } from "../src/queue/types.ts";
+import { type JobResult, resultSessionId, type SessionJob } from "../src/queue/types.ts";
 import { failedRecord } from "../src/run/executor.ts";
 import { bindJobs, planJobs } from "../src/run/plan.ts";
 import { dropPrefix, ownRedis, sharedRedis, uniquePrefix } from "./helpers/redis.ts";
@@ -117,8 +117,6 @@ async function collect(q: BullMQQueue, jobs: SessionJob[], signal = new AbortCon
   return { results, outcome };
 }
 
-const idOf = (r: JobResult) => (r.kind === "record" ? r.record.session_id : r.session_id);
-
 describe("BullMQ queue on real Redis", () => {
   it("runs every job on the workers and hands each result over once; enqueuing the run twice adds nothing", async () => {
     const f = await fleet("basic");
@@ -133,13 +131,13 @@ describe("BullMQ queue on real Redis", () => {
     await f.startWorker(fakeExecutor(20));
     const { results, outcome } = await collect(q, jobs);
     expect(outcome.unfinished).toBe(0);
-    expect(results.map(idOf).sort()).toEqual(jobs.map((j) => j.session_id).sort());
+    expect(results.map(resultSessionId).sort()).toEqual(jobs.map((j) => j.session_id).sort());
     expect(results.every((r) => r.kind === "record" && r.record.status === "terminated")).toBe(true);
     expect(results.every((r) => r.kind === "record" && r.record.attempt === 1)).toBe(true);
 
     // A second coordinator on the same run finds everything done: no job runs again.
     const again = await collect(f.queue("run-basic"), jobs);
-    expect(again.results.map(idOf).sort()).toEqual(jobs.map((j) => j.session_id).sort());
+    expect(again.results.map(resultSessionId).sort()).toEqual(jobs.map((j) => j.session_id).sort());
     const after = await f.store.queue.getJobCounts("completed");
     expect(after.completed).toBe(12);
   });
@@ -278,7 +276,7 @@ describe("BullMQ queue on real Redis", () => {
     await q.close();
     expect(restarted).toBe(true);
     expect(outcome.unfinished).toBe(0);
-    expect(new Set(results.map(idOf)).size).toBe(16);
+    expect(new Set(results.map(resultSessionId)).size).toBe(16);
     expect(results.every((r) => r.kind === "record" && r.record.status === "terminated")).toBe(true);
   });
 

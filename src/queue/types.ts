@@ -87,6 +87,11 @@ export type JobResult =
   /** Failed for good (bad job data, or every attempt failed) without a session record. */
   | { kind: "failed"; session_id: string; reason: string };
 
+/** The session id a result is about. */
+export function resultSessionId(r: JobResult): string {
+  return r.kind === "record" ? r.record.session_id : r.session_id;
+}
+
 export interface QueueProgress {
   /** Jobs with a result (recorded, skipped or failed). */
   done: number;

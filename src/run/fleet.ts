@@ -1,6 +1,12 @@
 import type { SessionRecord, SessionStatus } from "../contracts/trajectory.ts";
 import type { Logger } from "../log.ts";
-import type { JobQueue, JobResult, QueueOutcome, SessionJob } from "../queue/types.ts";
+import {
+  type JobQueue,
+  type JobResult,
+  type QueueOutcome,
+  resultSessionId,
+  type SessionJob,
+} from "../queue/types.ts";
 import { Budget, type BudgetLimits, NO_LIMITS } from "../session/budget.ts";
 import type { RunWriter } from "../trajectory/run-dir.ts";
 import { UsageMeter } from "../trajectory/usage.ts";
@@ -84,7 +90,7 @@ export async function runFleet(input: FleetInput, deps: FleetDeps): Promise<Flee
   else deps.signal.addEventListener("abort", onAbort, { once: true });
 
   const onResult = async (result: JobResult) => {
-    const id = result.kind === "record" ? result.record.session_id : result.session_id;
+    const id = resultSessionId(result);
     // A queue may deliver a session twice (a worker finished it just as its lock ran out): once only.
     if (seen.has(id)) return;
     seen.add(id);

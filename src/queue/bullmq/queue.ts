@@ -1,9 +1,16 @@
 import type { Redis } from "ioredis";
 import type { RunManifestInput } from "../../contracts/trajectory.ts";
 import type { Logger } from "../../log.ts";
-import type { JobQueue, JobResult, QueueOutcome, QueueRunOptions, SessionJob } from "../types.ts";
+import {
+  type JobQueue,
+  type JobResult,
+  type QueueOutcome,
+  type QueueRunOptions,
+  resultSessionId,
+  type SessionJob,
+} from "../types.ts";
 import { connect, redacted } from "./redis.ts";
-import { type FleetStore, LIVE_STATES, type QueuedJob, resultSessionId } from "./store.ts";
+import { type FleetStore, LIVE_STATES, type QueuedJob } from "./store.ts";
 
 export interface BullMQQueueOptions {
   store: FleetStore;

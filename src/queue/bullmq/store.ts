@@ -2,7 +2,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type RunManifestInput, SessionRecordSchema } from "../../contracts/trajectory.ts";
 import type { Logger } from "../../log.ts";
-import type { JobResult, SessionJob } from "../types.ts";
+import { type JobResult, resultSessionId, type SessionJob } from "../types.ts";
 import { connect, QUEUE_NAME, type RedisTarget, runKeys, runsIndexKey, waitForRedis } from "./redis.ts";
 
 /** What a job carries in Redis: the session job without the attempt (BullMQ counts starts). */
@@ -65,11 +65,6 @@ export function decodeResult(text: string): JobResult {
     return { kind: raw.kind, session_id: raw.session_id, reason: String(raw.reason ?? "") };
   }
   throw new Error(`unknown result entry kind ${JSON.stringify(raw.kind)}`);
-}
-
-/** The session id a result is about. */
-export function resultSessionId(r: JobResult): string {
-  return r.kind === "record" ? r.record.session_id : r.session_id;
 }
 
 /**

@@ -70,7 +70,6 @@ export class FleetWorker {
   readonly #log: Logger;
   #done = 0;
   #closing: Promise<void> | null = null;
-  #shuttingDown = false;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #startedAt = new Date().toISOString();
 
@@ -231,7 +230,6 @@ export class FleetWorker {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#shuttingDown = true;
       const grace = setTimeout(() => this.stopNow(), this.#o.graceMs);
       try {
         await this.#worker.close();
@@ -248,9 +246,5 @@ export class FleetWorker {
   /** Stops running sessions now (a second Ctrl-C): their jobs go back to the queue. */
   stopNow(): void {
     for (const r of this.#running.values()) r.controller.abort(new ShutdownAbort());
-  }
-
-  get shuttingDown(): boolean {
-    return this.#shuttingDown;
   }
 }
