@@ -1,6 +1,7 @@
 import { token_set_ratio, token_sort_ratio } from "fuzzball";
 import type { Action } from "../../contracts/action.ts";
 import type { Persona, Scenario } from "../../contracts/scenario.ts";
+import type { Step } from "../../contracts/trajectory.ts";
 import { mulberry32 } from "../../random.ts";
 import type { DecideInput, Decision, Policy } from "../types.ts";
 import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } from "./page.ts";
@@ -83,6 +84,54 @@ export class HeuristicShopper implements Policy {
       pages: 1 + Math.round(s.patience * 3),
       queries: Math.min(this.plan.queries.length, 1 + Math.round(s.patience * 2)),
     };
+  }
+
+  /**
+   * Takes over a session someone else began (a recorded human's, in the next-action evaluation):
+   * what the shopper would remember had it taken the earlier steps itself — how many searches were
+   * made, which products were opened and which were left again, how far it paged, what it sorted,
+   * typed and chose at checkout. Call it once on a fresh shopper, before its first decision.
+   */
+  resume(history: readonly Step[]): void {
+    let lastProductTitle: string | null = null;
+    for (const step of history) {
+      const action = step.action;
+      if (!action) continue;
+      const page = step.observation
+        ? readPage({ url: step.url, title: "", html: step.observation, names: namesOf(step.observation) })
+        : null;
+      const control = "name" in action ? page?.controls.find((c) => c.name === action.name) : undefined;
+      const onProduct = page?.controls.some((c) => RX.addToCart.test(c.label)) ?? false;
+      if (onProduct && page) lastProductTitle = page.headings[0] ?? page.title;
+      switch (action.type) {
+        case "type_and_submit":
+          if (/checkout|shipping|address/.test(action.name)) break;
+          this.queryIndex += 1;
+          this.pagesSeen = 0;
+          this.sorted = false;
+          break;
+        case "type":
+          this.typed.set(`${step.url}#${action.name}`, action.text);
+          break;
+        case "select":
+          if (RX.sort.test(action.name)) this.sorted = true;
+          break;
+        case "back":
+          if (onProduct && lastProductTitle) this.rejected.add(lastProductTitle);
+          break;
+        case "click": {
+          const label = control?.label ?? "";
+          if (RX.next.test(label) || /(^|\.)(next|next_page)$/.test(action.name)) this.pagesSeen += 1;
+          else if (/ship|deliver/i.test(`${action.name} ${label}`) && control?.type === "radio")
+            this.shippingChosen = true;
+          else if (control?.tag === "a" && label.split(/\s+/).length >= 3 && !onProduct)
+            this.opened.push(label);
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
   async decide(input: DecideInput): Promise<Decision> {
@@ -498,6 +547,11 @@ function normalize(text: string): string {
 /** Crude plural folding, enough to match "bags" with "bag". */
 function stem(word: string): string {
   return word.length > 3 && word.endsWith("s") && !word.endsWith("ss") ? word.slice(0, -1) : word;
+}
+
+/** Names of the interactive elements of a stored simplified page (the `name` attributes). */
+function namesOf(html: string): string[] {
+  return [...html.matchAll(/\sname="([^"]+)"/g)].map((m) => m[1] as string);
 }
 
 function lastWords(name: string): string {
