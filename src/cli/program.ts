@@ -5,6 +5,7 @@ import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
 import { createLogger } from "../log.ts";
+import { registerEvalCommands } from "./eval-commands.ts";
 import { registerFleetCommands } from "./fleet-commands.ts";
 import { integer } from "./options.ts";
 import { registerPopulationCommands } from "./population-commands.ts";
@@ -148,6 +149,7 @@ Examples:
   registerRunCommand(program);
   registerFleetCommands(program);
   registerPopulationCommands(program);
+  registerEvalCommands(program);
   registerSimplifyCommand(program);
   return program;
 }

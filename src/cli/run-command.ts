@@ -12,10 +12,12 @@ import { BrowserPool } from "../browser/index.ts";
 import { readYamlFile } from "../config/files.ts";
 import { loadPersonas, loadScenarios, SHIPPED_PERSONAS, SHIPPED_SCENARIOS } from "../config/population.ts";
 import { InputError } from "../contracts/errors.ts";
+import type { Persona } from "../contracts/scenario.ts";
 import type { RunManifestInput } from "../contracts/trajectory.ts";
 import { createLogger } from "../log.ts";
 import { LlmClient } from "../policy/llm/client.ts";
 import { ReplayPolicy } from "../policy/replay.ts";
+import { generatePersonas, loadDistributionsFile } from "../population/personas.ts";
 import { BullMQQueue } from "../queue/bullmq/queue.ts";
 import { redacted, redisTarget } from "../queue/bullmq/redis.ts";
 import { FleetStore } from "../queue/bullmq/store.ts";
@@ -52,6 +54,7 @@ function versionOf(pkg: URL): string | null {
 
 interface RunOptions extends LlmFlags {
   personas: string;
+  population?: string;
   scenarios: string;
   sessions?: number;
   all?: boolean;
@@ -83,6 +86,12 @@ export function registerRunCommand(program: Command): void {
       new Option("--personas <path>", "persona file or folder")
         .default(SHIPPED_PERSONAS)
         .env("SHOPSIM_PERSONAS"),
+    )
+    .addOption(
+      new Option(
+        "--population <file>",
+        "draw one persona per session from a population (distributions) file, e.g. one written by `shopsim calibrate`, instead of --personas",
+      ).env("SHOPSIM_POPULATION"),
     )
     .addOption(
       new Option("--scenarios <path>", "scenario file or folder")
@@ -179,6 +188,7 @@ Examples:
   shopsim run --sessions 12 --concurrency 3 --out runs/demo
   shopsim run --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --scenarios my-scenarios.yaml
   shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
+  shopsim run --population calibrated/population.yaml --sessions 50   # personas drawn from a calibrated population
   shopsim run --policy replay --replay actions.json --sessions 1
   shopsim run --policy llm --model gpt-4o-mini --sessions 5 --max-cost 2 --prices prices.yaml
   shopsim run --policy llm --base-url http://localhost:11434/v1 --model qwen2.5:7b --llm-cache runs/cache
@@ -194,8 +204,17 @@ Examples:
         );
       }
       // Everything a user wrote is checked before any browser starts.
-      const personas = await loadPersonas(opts.personas);
       const scenarios = await loadScenarios(opts.scenarios);
+      let personas: Map<string, Persona>;
+      if (opts.population) {
+        if (opts.personas !== SHIPPED_PERSONAS)
+          throw new InputError("--population", "use either --population FILE or --personas PATH, not both");
+        const distributions = await loadDistributionsFile(opts.population);
+        const n = opts.all ? 30 : (opts.sessions ?? scenarios.size);
+        personas = new Map(
+          generatePersonas({ n, seed: opts.seed, distributions, idPrefix: "pop" }).map((p) => [p.id, p]),
+        );
+      } else personas = await loadPersonas(opts.personas);
       let replay: ReplayPolicy | null = null;
       if (opts.policy === "replay") {
         if (!opts.replay)

@@ -1,4 +1,5 @@
 import type { Goal } from "../../contracts/goal.ts";
+import { formQuery } from "./query-model.ts";
 
 /** What the shopper is after, read from the goal: the words to search, what to check, the budget. */
 export interface Plan {
@@ -38,6 +39,25 @@ const STOP = new Set(
 const PRICE =
   /(?:under|below|lower than|less than|at most|no more than|within|up to|cheaper than|max(?:imum)?)\s*(?:of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?/i;
 
+/** A price limit with the words that introduce it (", and price lower than 50 dollars"), or "$50 (at most)". */
+const PRICE_PHRASE = new RegExp(
+  `(?:,?\\s*(?:and\\s+)?(?:the\\s+)?(?:price[ds]?|costs?|costing|budget(?:\\s+is)?|keep(?:ing)?\\s+(?:it|the\\s+total))\\s+)?${PRICE.source}|\\$\\s?\\d+(?:\\.\\d+)?(?:\\s+(?:at most|or less|max(?:imum)?))?`,
+  "gi",
+);
+
+/**
+ * Words that make an instruction a browsing intent rather than a request for a product. None of
+ * WebShop's 12,087 human instructions has one; every browsing intent sandbox-shop/scenarios.ts
+ * writes and every one in scenarios/browse-intents.yaml does.
+ */
+const BROWSING =
+  /\b(?:browse|browsing|look(?:ing)? around|window[- ]shopping|see what(?:'s| the shop| is)|have a look|compare|treat yourself|restock|what's new|curious)\b/i;
+
+/** The instruction without its price limits: people rarely type a price into the search box. */
+export function withoutPrice(instruction: string): string {
+  return instruction.replace(PRICE_PHRASE, " ");
+}
+
 export function planFor(goal: Goal): Plan {
   const t = goal.target;
   const priceMatch = PRICE.exec(goal.instruction);
@@ -59,8 +79,14 @@ export function planFor(goal: Goal): Plan {
       browse: false,
     };
   }
-  // No structured target: the things named after "browse", "look around", "for", "from"…, else the
-  // content words of the first sentence.
+  // No product type. A product request ("i need a red mug for my office") is searched first with the
+  // learned query model's query (query-model.ts: the words people keep when they turn such a request
+  // into a search), formed without the price, which the shopper checks itself. A browsing intent
+  // ("browse the kitchen shelf and buy something if…") is not what the model was fit on, so it, and
+  // any request the model keeps nothing of, searches for the things named after "browse", "look
+  // around", "for", "from"…, else the content words of the first sentence; these also serve as the
+  // later searches of a product request.
+  const modelQuery = BROWSING.test(goal.instruction) ? "" : formQuery(withoutPrice(goal.instruction));
   const phrases: string[] = [];
   for (const m of goal.instruction.matchAll(INTENT)) {
     for (const item of (m[1] ?? "").split(/,|\band\b|\bor\b|\bfor\b|\bthen\b/i)) {
@@ -70,10 +96,11 @@ export function planFor(goal: Goal): Plan {
   }
   const firstSentence = goal.instruction.split(/[.!?](?:\s|$)/)[0] ?? goal.instruction;
   if (phrases.length === 0) phrases.push(contentWords(firstSentence).slice(0, 4).join(" "));
-  const query = phrases[0] ?? "";
+  const queries = [...new Set([modelQuery, ...phrases].filter(Boolean))].slice(0, 3);
+  const query = queries[0] ?? "";
   const attributes = t?.attributes ?? [];
   return {
-    queries: [...new Set(phrases.filter(Boolean))].slice(0, 3),
+    queries,
     want: [query, ...attributes].join(" "),
     productType: null,
     attributes,

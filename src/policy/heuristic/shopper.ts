@@ -115,6 +115,7 @@ export class HeuristicShopper implements Policy {
           break;
         case "select":
           if (RX.sort.test(action.name)) this.sorted = true;
+          else this.typed.set(`${step.url}#${action.name}`, action.value);
           break;
         case "back":
           if (onProduct && lastProductTitle) this.rejected.add(lastProductTitle);
@@ -465,6 +466,7 @@ export class HeuristicShopper implements Policy {
       const want = address[field.key];
       if (!control || want === undefined || want === "") continue;
       if (control.tag === "select") {
+        if (this.typed.has(`${page.url}#${control.name}`)) continue;
         const option = control.options.find(
           (o) => o.value === want || o.label.toLowerCase() === String(want).toLowerCase(),
         );
@@ -481,7 +483,8 @@ export class HeuristicShopper implements Policy {
         continue;
       }
       const key = `${page.url}#${control.name}`;
-      if (control.value === want || this.typed.get(key) === want) continue;
+      // A field already typed into (by me, or earlier in a session I took over) is left alone.
+      if (control.value === want || this.typed.has(key)) continue;
       this.typed.set(key, want);
       return this.act(`The checkout asks for my ${FIELD_WORDS[field.key]}; I type it.`, {
         type: "type",
