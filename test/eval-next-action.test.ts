@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Action } from "../src/contracts/action.ts";
 import type { HumanSession, HumanStep } from "../src/contracts/human-log.ts";
@@ -9,7 +12,12 @@ import {
   oraclePolicy,
   type PolicyMaker,
 } from "../src/eval/next-action.ts";
+import { silentLogger } from "../src/log.ts";
+import { LlmClient } from "../src/policy/llm/client.ts";
+import { LlmSettingsSchema } from "../src/policy/llm/config.ts";
+import { LlmPolicy } from "../src/policy/llm/policy.ts";
 import type { Policy } from "../src/policy/types.ts";
+import { startOpenAIServer } from "./helpers/openai-server.ts";
 
 const PAGE = (names: string[]) =>
   `<html><head><title>Shop</title></head><body>${names.map((n) => `<a name="${n}">${n}</a>`).join("")}</body></html>`;
@@ -154,5 +162,57 @@ describe("next-action evaluation", () => {
         '<div><a semantic-id="nav.home">Home</a><input data-semantic-id="search_input"><button name="go">Go</button></div>',
       ),
     ).toEqual(["nav.home", "search_input", "go"]);
+  });
+});
+
+describe("next-action with the LLM policy (a real HTTP server speaking the OpenAI protocol)", () => {
+  it("sends the true history and the stored page, scores the replies, and replays from the cache with no server", async () => {
+    const sessions = LOG.slice(0, 2); // A (3 steps to predict) and B (2)
+    const server = await startOpenAIServer((req) => {
+      const text = req.messages.map((m) => String(m.content ?? "")).join("\n");
+      // Every prompt carries the human's earlier actions: session B began on nav.home.
+      const action = text.includes("nav.home")
+        ? { type: "terminate" }
+        : { type: "click", name: "search_results.red_shoe" };
+      return { content: JSON.stringify({ rationale: "scripted", action }) };
+    });
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-eval-llm-"));
+    const settings = (mode: "record" | "replay") =>
+      LlmSettingsSchema.parse({
+        model: "scripted-model",
+        base_url: server.url,
+        cache_dir: dir,
+        cache_mode: mode,
+      });
+    const recording = new LlmClient({
+      settings: settings("record"),
+      apiKey: "sk-test",
+      logger: silentLogger,
+    });
+    const first = await evaluateNextAction(sessions, () => new LlmPolicy(recording, 3));
+    expect(first.policy).toMatchObject({ kind: "llm", model: "scripted-model" });
+    expect(first.steps).toBe(5);
+    const chats = server.chatRequests();
+    expect(chats).toHaveLength(5);
+    // The prompt of session A's step 2 holds the human's earlier search text and the current page's names.
+    const third = chats[1]?.messages.map((m) => String(m.content ?? "")).join("\n") ?? "";
+    expect(third).toContain("red shoes");
+    expect(third).toContain("pagination.next");
+    // A:1 is a right click; B:1 (a search) is answered with terminate: wrong.
+    expect(first.predictions.find((p) => p.session_id === "A" && p.index === 1)?.correct).toBe(true);
+    expect(first.predictions.find((p) => p.session_id === "B" && p.index === 1)?.error).toBe(
+      "did_not_search",
+    );
+    await server.close();
+
+    const replaying = new LlmClient({
+      settings: settings("replay"),
+      apiKey: "sk-test",
+      logger: silentLogger,
+    });
+    const again = await evaluateNextAction(sessions, () => new LlmPolicy(replaying, 3));
+    expect(replaying.networkCalls).toBe(0);
+    expect(again.predictions).toEqual(first.predictions);
+    expect(again.accuracy_macro).toBe(first.accuracy_macro);
   });
 });
