@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
@@ -25,6 +24,7 @@ import {
   mdTable,
   num,
   renderMarkdown,
+  SHOPSIM_VERSION,
   writeEvalReport,
 } from "../eval/report.ts";
 import { createLogger } from "../log.ts";
@@ -36,16 +36,6 @@ import { addLlmOptions, type LlmFlags, resolveLlmSettings } from "./llm-options.
 import { integer } from "./options.ts";
 import { LocalSimulator } from "./simulate.ts";
 
-const VERSION = (() => {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
-  } catch {
-    return "unknown";
-  }
-})();
-
 const FORMAT_NAMES = ["auto", ...FORMATS.map((f) => f.name)] as const;
 const formatHelp = `human-log format: auto (default), ${FORMATS.map((f) => `${f.name} (${f.description})`).join("; ")}`;
 
@@ -55,7 +45,7 @@ function report<R>(kind: string, inputs: EvalReport<R>["inputs"], result: R): Ev
     schema: 1,
     command: commandLine(process.argv.slice(2)),
     created_at: new Date().toISOString(),
-    shopsim_version: VERSION,
+    shopsim_version: SHOPSIM_VERSION,
     inputs,
     result,
   };

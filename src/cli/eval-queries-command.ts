@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -13,19 +13,17 @@ import {
   SPLIT_CHOICES,
   type SplitChoice,
 } from "../eval/queries.ts";
-import { commandLine, type EvalReport, hashPath, num, pct, writeEvalReport } from "../eval/report.ts";
+import {
+  commandLine,
+  type EvalReport,
+  hashPath,
+  num,
+  pct,
+  SHOPSIM_VERSION,
+  writeEvalReport,
+} from "../eval/report.ts";
 
 const MODEL_FILE = fileURLToPath(new URL("../policy/heuristic/query-model.json", import.meta.url));
-
-const VERSION = (() => {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
-  } catch {
-    return "unknown";
-  }
-})();
 
 interface EvalQueriesFlags {
   humanQueries?: string;
@@ -134,7 +132,7 @@ Examples:
         schema: 1,
         command: commandLine(process.argv.slice(2)),
         created_at: new Date().toISOString(),
-        shopsim_version: VERSION,
+        shopsim_version: SHOPSIM_VERSION,
         inputs,
         result,
       };

@@ -152,15 +152,15 @@ export function compareSessions(
   const features: FeatureComparison[] = [];
   const skipped: { feature: string; reason: string }[] = [];
 
+  /** A feature one side has no data for is listed as not compared, with the reason. */
+  const missing = (feature: string, humans: number, sims: number): boolean => {
+    if (humans > 0 && sims > 0) return false;
+    const side = humans === 0 ? "human" : "simulated";
+    skipped.push({ feature, reason: `the ${side} sessions do not record it` });
+    return true;
+  };
   const numeric = (feature: string, h: number[], s: number[], histogram: boolean) => {
-    if (h.length === 0 || s.length === 0) {
-      skipped.push({
-        feature,
-        reason:
-          h.length === 0 ? "the human sessions do not record it" : "the simulated sessions do not record it",
-      });
-      return;
-    }
+    if (missing(feature, h.length, s.length)) return;
     features.push({
       feature,
       kind: "numeric",
@@ -172,14 +172,7 @@ export function compareSessions(
     });
   };
   const categorical = (feature: string, h: string[], s: string[]) => {
-    if (h.length === 0 || s.length === 0) {
-      skipped.push({
-        feature,
-        reason:
-          h.length === 0 ? "the human sessions do not record it" : "the simulated sessions do not record it",
-      });
-      return;
-    }
+    if (missing(feature, h.length, s.length)) return;
     features.push({
       feature,
       kind: "categorical",

@@ -1,8 +1,18 @@
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../contracts/errors.ts";
+
+/** shopsim's version from package.json, for the reports. */
+export const SHOPSIM_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    return String((pkg as { version: unknown }).version);
+  } catch {
+    return "unknown";
+  }
+})();
 
 /** One input of an evaluation and the SHA-256 of its bytes (a folder: of its files, in name order). */
 export interface InputHash {
