@@ -21,10 +21,10 @@ import {
   commandLine,
   type EvalReport,
   hashPath,
+  makeReport,
   mdTable,
   num,
   renderMarkdown,
-  SHOPSIM_VERSION,
   writeEvalReport,
 } from "../eval/report.ts";
 import { createLogger } from "../log.ts";
@@ -40,15 +40,7 @@ const FORMAT_NAMES = ["auto", ...FORMATS.map((f) => f.name)] as const;
 const formatHelp = `human-log format: auto (default), ${FORMATS.map((f) => `${f.name} (${f.description})`).join("; ")}`;
 
 function report<R>(kind: string, inputs: EvalReport<R>["inputs"], result: R): EvalReport<R> {
-  return {
-    kind,
-    schema: 1,
-    command: commandLine(process.argv.slice(2)),
-    created_at: new Date().toISOString(),
-    shopsim_version: SHOPSIM_VERSION,
-    inputs,
-    result,
-  };
+  return makeReport(kind, process.argv.slice(2), inputs, result);
 }
 
 function printImport(label: string, logs: HumanLogs): void {

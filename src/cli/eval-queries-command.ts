@@ -13,15 +13,7 @@ import {
   SPLIT_CHOICES,
   type SplitChoice,
 } from "../eval/queries.ts";
-import {
-  commandLine,
-  type EvalReport,
-  hashPath,
-  num,
-  pct,
-  SHOPSIM_VERSION,
-  writeEvalReport,
-} from "../eval/report.ts";
+import { hashPath, makeReport, num, pct, writeEvalReport } from "../eval/report.ts";
 
 const MODEL_FILE = fileURLToPath(new URL("../policy/heuristic/query-model.json", import.meta.url));
 
@@ -127,15 +119,7 @@ Examples:
       const inputs = await Promise.all(
         [opts.humanQueries, goalsFile, ...(policy.model ? [MODEL_FILE] : [])].map((p) => hashPath(p)),
       );
-      const report: EvalReport<QueriesResult> = {
-        kind: "queries",
-        schema: 1,
-        command: commandLine(process.argv.slice(2)),
-        created_at: new Date().toISOString(),
-        shopsim_version: SHOPSIM_VERSION,
-        inputs,
-        result,
-      };
+      const report = makeReport("queries", process.argv.slice(2), inputs, result);
       const files = await writeEvalReport(opts.out, "queries", report, renderQueries(result));
       console.log(
         [

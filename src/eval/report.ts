@@ -54,6 +54,24 @@ export async function hashPath(path: string): Promise<InputHash> {
   return { path, sha256: hash.digest("hex") };
 }
 
+/** A report of `kind` made now by the command `argv` (the arguments after `shopsim`). */
+export function makeReport<R>(
+  kind: string,
+  argv: readonly string[],
+  inputs: InputHash[],
+  result: R,
+): EvalReport<R> {
+  return {
+    kind,
+    schema: 1,
+    command: commandLine(argv),
+    created_at: new Date().toISOString(),
+    shopsim_version: SHOPSIM_VERSION,
+    inputs,
+    result,
+  };
+}
+
 /** Quotes a command-line argument for a POSIX shell when it needs quoting. */
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
