@@ -7,7 +7,6 @@ import {
   loadGoalQueryMap,
   loadHumanGoals,
   QUERY_POLICIES,
-  type QueriesResult,
   queriesResult,
   renderQueries,
   SPLIT_CHOICES,
