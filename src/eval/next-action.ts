@@ -5,6 +5,7 @@ import { type Persona, PersonaSchema, type Scenario } from "../contracts/scenari
 import type { Step } from "../contracts/trajectory.ts";
 import type { Observation, Policy } from "../policy/types.ts";
 import { categorize } from "./features.ts";
+import { actionFields } from "./import/run-dir.ts";
 import { confusionMatrix, f1Scores, macroAccuracy, mcnemar, microAccuracy } from "./metrics.ts";
 
 /**
@@ -74,18 +75,8 @@ export function comparable(
 
 export function fromAction(action: Action | null): ComparableAction {
   if (!action) return { type: "none", name: null, text: null };
-  switch (action.type) {
-    case "click":
-      return { type: "click", name: action.name, text: null };
-    case "type_and_submit":
-    case "type":
-      return { type: action.type, name: action.name, text: action.text };
-    case "select":
-      return { type: "select", name: action.name, text: action.value };
-    case "back":
-    case "terminate":
-      return { type: action.type, name: null, text: null };
-  }
+  const f = actionFields(action);
+  return { type: f.action_type, name: f.semantic_id, text: f.input_text };
 }
 
 /** The human step as a shopsim action, or null when it lacks what the action needs (a target name). */

@@ -10,6 +10,7 @@ import type {
   ImportIssue,
   StepCategory,
 } from "../../contracts/human-log.ts";
+import { show } from "./values.ts";
 
 /**
  * OPeRA (Observation, Persona, Rationale, Action; Wang et al. 2025, the dataset behind Lu et al.):
@@ -142,12 +143,6 @@ export function operaTimestamp(value: unknown): { iso: string; ms: number } | nu
   const date = new Date(ms);
   if (Number.isNaN(date.getTime())) return null;
   return { iso: date.toISOString(), ms };
-}
-
-function show(value: unknown): string {
-  const text =
-    typeof value === "bigint" ? `${value}` : value === undefined ? "undefined" : JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** An identifier field: a non-empty string, or a number/bigint as text; null when absent. */

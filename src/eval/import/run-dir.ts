@@ -29,7 +29,8 @@ const OUTCOMES: Record<SessionStatus, SessionOutcome> = {
   budget_exceeded: "unknown",
 };
 
-function actionFields(action: Action): Pick<HumanStep, "action_type" | "semantic_id" | "input_text"> {
+/** A shopsim action in the log model's fields (a select's value goes in `input_text`). */
+export function actionFields(action: Action): Pick<HumanStep, "action_type" | "semantic_id" | "input_text"> {
   switch (action.type) {
     case "click":
       return { action_type: "click", semantic_id: action.name, input_text: null };

@@ -8,6 +8,7 @@ import type {
   StepCategory,
 } from "../../contracts/human-log.ts";
 import { slug } from "../../simplify/names.ts";
+import { show } from "./values.ts";
 
 /**
  * WebShop raw human logs (Yao et al. 2022): one file per session, one JSON line per page view as
@@ -99,11 +100,6 @@ export function parsePythonLiteral(text: string): unknown {
     }
   }
   return JSON.parse(out);
-}
-
-function show(value: unknown): string {
-  const text = value === undefined ? "undefined" : JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** The url's path segments, decoded; null when the url cannot be parsed. */
