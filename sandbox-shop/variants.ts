@@ -24,8 +24,42 @@ export const FlagsSchema = z
   .strict();
 
 export type Flags = z.infer<typeof FlagsSchema>;
+
+/** Flag overrides: any subset of the flags, with no defaults filled in (so they only change what they name). */
+export const FlagOverridesSchema = z
+  .object(
+    Object.fromEntries(Object.entries(FlagsSchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
+      [K in keyof Flags]: z.ZodOptional<ReturnType<(typeof FlagsSchema.shape)[K]["unwrap"]>>;
+    },
+  )
+  .strict();
 export const DEFAULT_FLAGS: Flags = FlagsSchema.parse({});
 export const FLAG_NAMES = Object.keys(DEFAULT_FLAGS) as (keyof Flags)[];
+
+/**
+ * Named variants every shopsim knows, one site change each, for `shopsim ab --arms control,no_buy_now`
+ * without a variants file. A variants file can add names or redefine these.
+ */
+export const BUILTIN_VARIANTS: Readonly<Record<string, Partial<Flags>>> = {
+  control: {},
+  reduced_filters: { filter_panel: "reduced" },
+  list_layout: { results_layout: "list" },
+  free_shipping_badges: { free_shipping_badges: true },
+  no_buy_now: { buy_now: false },
+  no_recommendations: { recommendations: false },
+  multi_step_checkout: { checkout: "multi_step" },
+  promo_banner: { promo_banner: true },
+  cookie_consent: { cookie_consent: true },
+  out_of_stock: { out_of_stock: true },
+  lean_pages: { page_weight: "lean" },
+};
+
+/** Parses flag overrides as written in a file (`where` names the file and field in errors). */
+export function parseFlags(data: unknown, where: string): Partial<Flags> {
+  const parsed = FlagOverridesSchema.safeParse(data);
+  if (!parsed.success) throw new InputError(where, describeZodError(parsed.error));
+  return parsed.data;
+}
 
 const VariantNameSchema = z
   .string()
@@ -34,7 +68,7 @@ const VariantNameSchema = z
 export const VariantsFileSchema = z
   .object({
     variants: z
-      .record(VariantNameSchema, FlagsSchema.partial().strict())
+      .record(VariantNameSchema, FlagOverridesSchema)
       .refine((v) => Object.keys(v).length > 0, "define at least one variant"),
     /** Traffic weights for the hash split; default: equal weights over all variants. */
     split: z.record(VariantNameSchema, z.number().nonnegative()).optional(),

@@ -5,6 +5,7 @@ import { generateGoals } from "../../sandbox-shop/goals.ts";
 import { createShop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, parseFlagOverrides, VariantSet } from "../../sandbox-shop/variants.ts";
 import { createLogger } from "../log.ts";
+import { registerAbCommand } from "./ab-command.ts";
 import { registerEvalCommands } from "./eval-commands.ts";
 import { registerFleetCommands } from "./fleet-commands.ts";
 import { integer } from "./options.ts";
@@ -20,6 +21,8 @@ export function buildProgram(): Command {
     .name("shopsim")
     .description("Fleets of simulated shoppers: personas with goals driving a real browser through a shop.")
     .showHelpAfterError()
+    // Options belong to the command they follow (\`ab analyze --alpha\` is analyze's, not ab's).
+    .enablePositionalOptions()
     .configureOutput({ outputError: (text, write) => write(text) });
 
   program
@@ -150,6 +153,7 @@ Examples:
   registerFleetCommands(program);
   registerPopulationCommands(program);
   registerEvalCommands(program);
+  registerAbCommand(program);
   registerSimplifyCommand(program);
   return program;
 }

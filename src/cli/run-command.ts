@@ -1,14 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { CATALOG_SPEC_HELP, loadCatalog } from "../../sandbox-shop/catalog/index.ts";
 import { createShop, type Shop } from "../../sandbox-shop/server.ts";
 import { loadVariantsFile, VariantSet } from "../../sandbox-shop/variants.ts";
-import { BrowserPool } from "../browser/index.ts";
 import { readYamlFile } from "../config/files.ts";
 import { loadPersonas, loadScenarios, SHIPPED_PERSONAS, SHIPPED_SCENARIOS } from "../config/population.ts";
 import { InputError } from "../contracts/errors.ts";
@@ -18,39 +13,13 @@ import { createLogger } from "../log.ts";
 import { LlmClient } from "../policy/llm/client.ts";
 import { ReplayPolicy } from "../policy/replay.ts";
 import { generatePersonas, loadDistributionsFile } from "../population/personas.ts";
-import { BullMQQueue } from "../queue/bullmq/queue.ts";
 import { redacted, redisTarget } from "../queue/bullmq/redis.ts";
 import { FleetStore } from "../queue/bullmq/store.ts";
-import type { JobQueue, PolicySpec } from "../queue/types.ts";
-import { inProcessQueue } from "../run/executor.ts";
-import { type FleetProgress, type FleetSummary, runFleet } from "../run/fleet.ts";
+import type { PolicySpec } from "../queue/types.ts";
 import { bindJobs, planJobs } from "../run/plan.ts";
-import { PolicyFactory } from "../run/policies.ts";
-import { Budget } from "../session/budget.ts";
-import { simplify } from "../simplify/index.ts";
-import { RunWriter } from "../trajectory/run-dir.ts";
+import { type Execution, executeRun, gitRevision, runVersions } from "./execute-run.ts";
 import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
-import { browserArgsFromEnv, integer } from "./options.ts";
-
-const ROOT = new URL("../../", import.meta.url);
-
-function gitRevision(): string | null {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
-      .toString()
-      .trim();
-  } catch {
-    return null;
-  }
-}
-
-function versionOf(pkg: URL): string | null {
-  try {
-    return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
-  } catch {
-    return null;
-  }
-}
+import { integer } from "./options.ts";
 
 interface RunOptions extends LlmFlags {
   personas: string;
@@ -317,111 +286,42 @@ Examples:
           scenarios_loaded: scenarios.size,
           ...(llm ? { llm: llm.settings } : {}),
         },
-        versions: {
-          shopsim: versionOf(new URL("package.json", ROOT)) ?? "unknown",
-          node: process.version,
-          playwright: versionOf(new URL("node_modules/playwright/package.json", ROOT)),
-        },
+        versions: runVersions(),
         git_revision: gitRevision(),
         shop: { url: shopUrl, started_by_run: shop !== null, catalog: shop ? opts.catalog : null },
         counts: { planned: jobs.length, recorded: 0, by_status: {}, steps: 0 },
       } satisfies RunManifestInput;
-      const writer = await RunWriter.create(out, manifest);
 
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSignal = () => {
-        interrupts += 1;
-        if (interrupts > 1) process.exit(130);
-        console.error(
-          "\nshopsim run: stopping; running sessions are recorded as aborted (Ctrl-C again to quit at once)",
-        );
-        controller.abort(new Error("interrupted by the user"));
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-
-      let pool: BrowserPool | null = null;
-      let queue: JobQueue;
-      let localWorkers: LocalWorkers | null = null;
-      if (store && fleet) {
-        if (!opts.shop && opts.workers === 0) {
-          console.error(
-            `shopsim run: the built-in shop listens on ${shopUrl}, which only workers on this machine can reach; for remote workers start \`shopsim shop --host 0.0.0.0\` and pass --shop URL`,
-          );
-        }
-        queue = new BullMQQueue({
-          store,
-          logger: log,
-          manifest,
-          attempts: opts.attempts,
-          onNoWorkers: () =>
-            console.error(
-              `shopsim run: no worker is connected to ${redacted(fleet.url)} (prefix ${fleet.prefix}); start some with \`shopsim worker --redis URL\` or pass --workers N`,
-            ),
-        });
-        if (opts.workers > 0) {
-          localWorkers = startLocalWorkers(opts.workers, fleet.url, {
-            prefix: fleet.prefix,
-            concurrency: opts.concurrency,
-            browsers: opts.browsers,
-            ...(llm && opts.apiKey ? { env: { [llm.settings.api_key_env]: opts.apiKey } } : {}),
-          });
-        }
-      } else {
-        pool = new BrowserPool({
-          size: Math.min(opts.browsers, opts.concurrency),
-          args: browserArgsFromEnv(),
-          logger: log,
-        });
-        queue = inProcessQueue(
-          {
-            browsers: pool,
-            simplify: (html, url) => simplify(html, url),
-            makePolicy: new PolicyFactory({ logger: log, env: process.env, clients: llm ? [llm] : [] }).make,
-            logger: log,
-            runBudget: new Budget(budget.run, "run"),
-          },
-          opts.concurrency,
-        );
-      }
-      const report = progressReporter(jobs.length);
-      let summary: FleetSummary | null = null;
+      let execution: Execution;
       try {
-        summary = await runFleet(
-          { jobs, budget: budget.run },
-          { queue, writer, logger: log, signal: controller.signal, onProgress: report.update },
-        );
+        execution = await executeRun({
+          jobs,
+          out,
+          manifest,
+          log,
+          concurrency: opts.concurrency,
+          browsers: opts.browsers,
+          fleet:
+            store && fleet ? { store, target: fleet, workers: opts.workers, attempts: opts.attempts } : null,
+          shopIsLocal: !opts.shop,
+          shopUrl,
+          llm,
+          apiKey: opts.apiKey,
+          budget,
+          command: "shopsim run",
+        });
       } finally {
-        report.stop();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        await writer.finish(
-          controller.signal.aborted || summary?.cancelled ? "aborted" : summary ? "finished" : "failed",
-          {
-            ...(summary ? { notStarted: summary.notStarted } : {}),
-            budget: {
-              max_tokens: budget.run.maxTokens,
-              max_cost_usd: budget.run.maxCostUsd,
-              session_max_tokens: budget.session.maxTokens,
-              session_max_cost_usd: budget.session.maxCostUsd,
-              exceeded: summary?.budgetExceeded ?? null,
-            },
-          },
-        );
-        await queue.close();
-        await localWorkers?.stop();
         await store?.close();
-        await pool?.close().catch((e: unknown) => log.warn({ err: e }, "closing browsers failed"));
         await shop?.close();
       }
+      const { summary, interrupted } = execution;
       const s = summary;
       const statuses = Object.entries(s.byStatus)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
       console.log(
         [
-          `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})${s.cancelled && !controller.signal.aborted ? `; cancelled, ${s.notStarted} sessions did not start` : ""}`,
+          `shopsim run ${runId}: ${s.sessions} sessions in ${(s.wallMs / 1000).toFixed(1)} s (${statuses})${s.cancelled && !interrupted ? `; cancelled, ${s.notStarted} sessions did not start` : ""}`,
           `  purchase rate ${(s.purchaseRate * 100).toFixed(1)}%, mean goal score ${s.meanGoalScore === null ? "n/a" : s.meanGoalScore.toFixed(3)}, ${s.stepsPerSession.toFixed(1)} steps per session, ${s.errors} errors`,
           ...(s.usage.calls > 0 || llm
             ? [
@@ -435,99 +335,12 @@ Examples:
           `  trajectories: ${join(out, "sessions.jsonl")}  manifest: ${join(out, "manifest.json")}${shop ? `  shop events: ${join(out, "events.jsonl")}` : ""}`,
         ].join("\n"),
       );
-      if (controller.signal.aborted) process.exitCode = 130;
+      if (interrupted) process.exitCode = 130;
     });
-}
-
-/** A live bar on a terminal, a plain line per finished session otherwise. */
-function progressReporter(total: number): { update: (p: FleetProgress) => void; stop: () => void } {
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar(
-      {
-        format:
-          "{bar} {value}/{total} sessions | {steps} steps | {purchases} purchases | {errors} errors | ETA {eta_formatted}",
-        stream: process.stderr,
-        hideCursor: true,
-      },
-      undefined,
-    );
-    bar.start(total, 0, { steps: 0, purchases: 0, errors: 0 });
-    return {
-      update: (p) => bar.update(p.done, { steps: p.steps, purchases: p.purchases, errors: p.errors }),
-      stop: () => bar.stop(),
-    };
-  }
-  let last = -1;
-  return {
-    update: (p) => {
-      if (p.done === last) return;
-      last = p.done;
-      console.error(
-        `sessions ${p.done}/${p.total}, steps ${p.steps}, purchases ${p.purchases}, errors ${p.errors}`,
-      );
-    },
-    stop: () => {},
-  };
 }
 
 /** The options as recorded in the manifest: the API key never is. */
 function withoutSecrets(opts: RunOptions): Record<string, unknown> {
   const { apiKey, ...rest } = opts;
   return { ...rest, ...(apiKey ? { api_key: "(set, not recorded)" } : {}) };
-}
-
-interface LocalWorkers {
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `n` worker processes on this machine (`shopsim worker`), each with its own browsers. Their
- * output is kept and shown only if one fails; they are stopped (SIGTERM, then SIGKILL) at the end.
- */
-function startLocalWorkers(
-  n: number,
-  redisUrl: string,
-  opts: { prefix: string; concurrency: number; browsers: number; env?: Record<string, string> },
-): LocalWorkers {
-  const main = fileURLToPath(new URL("./main.ts", import.meta.url));
-  const children: { proc: ChildProcess; output: string[]; exited: Promise<number | null> }[] = [];
-  for (let i = 0; i < n; i++) {
-    const proc = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        main,
-        "worker",
-        "--redis",
-        redisUrl,
-        "--prefix",
-        opts.prefix,
-        "--concurrency",
-        String(opts.concurrency),
-        "--browsers",
-        String(Math.max(1, Math.min(opts.browsers, Math.ceil(opts.concurrency / 4)))),
-      ],
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...opts.env } },
-    );
-    const output: string[] = [];
-    proc.stderr?.on("data", (b: Buffer) => {
-      output.push(b.toString());
-      if (output.length > 200) output.shift();
-    });
-    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-    children.push({ proc, output, exited });
-  }
-  return {
-    async stop() {
-      for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
-      await Promise.all(
-        children.map(async (c, i) => {
-          const timer = setTimeout(() => c.proc.kill("SIGKILL"), 60_000);
-          const code = await c.exited;
-          clearTimeout(timer);
-          if (code !== 0) console.error(`local worker ${i + 1} exited with ${code}:\n${c.output.join("")}`);
-        }),
-      );
-    },
-  };
 }

@@ -447,11 +447,19 @@ export class HeuristicShopper implements Policy {
       .filter((c) => ["input", "select", "textarea"].includes(c.tag))
       .map((c) => c.name.toLowerCase());
     const hits = ADDRESS_FIELDS.filter((f) => fieldNames.some((n) => f.rx.test(lastWords(n)))).length;
-    return (
-      hits >= 3 ||
-      (page.controls.some((c) => RX.placeOrder.test(c.label)) &&
-        !page.controls.some((c) => RX.addToCart.test(c.label)))
+    if (hits >= 3) return true;
+    if (page.controls.some((c) => RX.addToCart.test(c.label))) return false;
+    if (page.controls.some((c) => RX.placeOrder.test(c.label))) return true;
+    // A later step of a multi-step checkout (delivery method, payment): no address fields, but a
+    // checkout page with a way to continue, or delivery choices.
+    const inCheckout = /check ?out/i.test(`${page.title} ${page.headings.join(" ")}`);
+    const delivery = page.controls.some(
+      (c) => (c.type === "radio" || c.role === "radio") && /ship|deliver/i.test(`${c.name} ${c.label}`),
     );
+    const next = page.controls.some(
+      (c) => !c.disabled && (c.tag === "button" || c.type === "submit") && RX.continue.test(c.label),
+    );
+    return inCheckout && (next || delivery);
   }
 
   private checkout(page: PageModel): Decision {
