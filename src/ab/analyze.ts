@@ -134,6 +134,23 @@ function diffStatistic(kind: string) {
   };
 }
 
+/**
+ * Delta-method linearisation of a paired ratio-of-sums difference: per unit,
+ * (R_t − R_c) + z_t − z_c with z = (num − R · den) / mean(den). The values' mean is exactly
+ * R_t − R_c and their variance is the delta method's, so a one-sample t-test on them is the
+ * delta-method test of the difference (Deng et al., "Applying the Delta Method in Metric
+ * Analytics", KDD 2018). Empty when either arm has no denominator at all.
+ */
+function deltaMethodDiffs(units: readonly PairedUnit[]): number[] {
+  const rc = ratioOfSums(units.map((u) => u.c));
+  const rt = ratioOfSums(units.map((u) => u.t));
+  if (rc === null || rt === null) return [];
+  const n = units.length;
+  const dc = units.reduce((s, u) => s + u.c.den, 0) / n;
+  const dt = units.reduce((s, u) => s + u.t.den, 0) / n;
+  return units.map((u) => rt - rc + (u.t.num - rt * u.t.den) / dt - (u.c.num - rc * u.c.den) / dc);
+}
+
 function levels(kind: string, units: readonly PairedUnit[]): { c: number | null; t: number | null } {
   if (kind === "ratio")
     return { c: ratioOfSums(units.map((u) => u.c)), t: ratioOfSums(units.map((u) => u.t)) };
@@ -168,10 +185,11 @@ function compareMetric(
   const diff = pairedBootstrap(units, diffStatistic(def.kind), boot);
   const rel = pairedBootstrap(units, relativeStatistic(def.kind), boot);
   const { c, t } = levels(def.kind, units);
-  // Tests work on per-unit differences where both arms define the metric; for ratio metrics
-  // (e.g. steps to purchase) that is the units where both arms have a denominator (both bought).
-  const usable = units.filter((u) => u.c.den > 0 && u.t.den > 0);
-  const diffs = usable.map((u) => u.t.num / u.t.den - u.c.num / u.c.den);
+  // Per-unit metrics: tests on the per-unit differences where both arms define the metric.
+  // Ratio metrics (Σ num / Σ den): every unit, linearised by the delta method (below).
+  const usable = def.kind === "ratio" ? [...units] : units.filter((u) => u.c.den > 0 && u.t.den > 0);
+  const diffs =
+    def.kind === "ratio" ? deltaMethodDiffs(units) : usable.map((u) => u.t.num / u.t.den - u.c.num / u.c.den);
   let test: string;
   let statistic: number | null;
   let p: number | null;
@@ -188,6 +206,14 @@ function compareMetric(
     p = usable.length > 0 ? r.p_value : null;
     discordant = { control_only: r.control_only, treatment_only: r.treatment_only };
     mde = minimumDetectableEffect({ sdDiff: sampleSd(diffs), n: usable.length, ...z });
+  } else if (def.kind === "ratio") {
+    // The paired t-test of the delta method: its statistic is the ratio-of-sums difference over
+    // its linearised standard error, so the test and the reported difference always agree.
+    const r = pairedT(diffs);
+    test = "delta-method-t";
+    statistic = r.statistic;
+    p = diffs.length > 0 ? r.p_value : null;
+    mde = minimumDetectableEffect({ sdDiff: sampleSd(diffs), n: diffs.length, ...z });
   } else {
     const r = exp.test === "t" ? pairedT(diffs) : wilcoxonSignedRank(diffs);
     test = r.test;
@@ -243,7 +269,9 @@ function decide(metrics: readonly MetricComparison[], power: Comparison["power"]
   else if (primary?.outcome === "better") verdict = "ship";
   else {
     verdict = "inconclusive";
-    if (power.mde === 0)
+    if (primary?.diff === 0 && primary.diff_ci.low === 0 && primary.diff_ci.high === 0)
+      reasons.push("no paired unit differed between the arms on the primary metric");
+    else if (power.mde === 0)
       reasons.push(
         `every paired unit moved by the same amount, but ${primary?.n_units ?? 0} units are too few for the test to reach alpha; run more units`,
       );

@@ -195,7 +195,8 @@ export function measureSession(record: SessionRecord, events: readonly ShopEvent
   if (events !== null) {
     const pages = events.filter((e) => e.method === "GET" && e.page !== "reset");
     const added = events.some((e) => e.cart?.action === "add");
-    const first = events[0] ? Date.parse(events[0].ts) : Number.NaN;
+    const start = events.find((e) => e.page !== "reset");
+    const first = start ? Date.parse(start.ts) : Number.NaN;
     const orderAt = events.find((e) => e.order !== undefined)?.ts;
     const toPurchase =
       orderAt !== undefined && Number.isFinite(first) ? (Date.parse(orderAt) - first) / 1000 : null;
@@ -234,7 +235,7 @@ export function measureSession(record: SessionRecord, events: readonly ShopEvent
       ...common,
       time_to_purchase: purchased ? { num: record.duration_ms / 1000, den: 1 } : { num: 0, den: 0 },
       cart_abandonment: { num: added && !purchased ? 1 : 0, den: added ? 1 : 0 },
-      searches: one(features.searches ?? 0),
+      searches: one(features.searches ? (features.reformulations ?? 0) + 1 : 0),
       filter_use: one(cats.includes("filter") ? 1 : 0),
       bounce: one(navigated === 0 ? 1 : 0),
       errors: one(failedSteps + sessionError),

@@ -68,7 +68,7 @@ export const MetricComparisonSchema = z
     /** (treatment − control) / control, with its paired-bootstrap CI; null when control is 0. */
     relative: z.number().nullable(),
     relative_ci: Interval,
-    /** "mcnemar-exact", "wilcoxon-signed-rank", "paired-t" or "paired-bootstrap". */
+    /** "mcnemar-exact", "wilcoxon-signed-rank", "paired-t" or, for ratio metrics, "delta-method-t". */
     test: z.string(),
     statistic: z.number().nullable(),
     p_value: z.number().nullable(),
