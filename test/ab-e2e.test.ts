@@ -6,9 +6,11 @@ import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
 import { createShop, type Shop } from "../sandbox-shop/server.ts";
-import { BUILTIN_VARIANTS, DEFAULT_FLAGS, VariantSet } from "../sandbox-shop/variants.ts";
+import { BUILTIN_VARIANTS, DEFAULT_FLAGS, VariantSet, variantsFromData } from "../sandbox-shop/variants.ts";
 import { readDesign } from "../src/ab/store.ts";
+import { readYamlFile } from "../src/config/files.ts";
 import { type AbReport, AbReportSchema } from "../src/contracts/ab-report.ts";
+import { ExperimentSchema } from "../src/contracts/experiment.ts";
 import { readRun } from "../src/trajectory/run-dir.ts";
 import { ROOT } from "./helpers/datasets.ts";
 import { dropPrefix, sharedRedis, uniquePrefix } from "./helpers/redis.ts";
@@ -344,5 +346,22 @@ describe("shopsim ab: bad input", () => {
     expect(down.status).toBe(2);
     expect(down.stderr).toContain("arm control: the shop at http://127.0.0.1:9 does not answer");
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("experiment and variant files", () => {
+  it("parses the shipped example experiment", async () => {
+    const data = await readYamlFile(join(ROOT, "examples/experiment.yaml"));
+    const exp = ExperimentSchema.parse(data);
+    expect(exp.arms.map((a) => a.name)).toEqual(["control", "three_step"]);
+    expect(exp.metrics.primary).toBe("steps_to_purchase");
+  });
+
+  it("keeps base flags a variant does not name (a variant only changes what it names)", () => {
+    const set = variantsFromData({ variants: { lean: { filter_panel: "reduced" } } }, "v.yaml", {
+      ...DEFAULT_FLAGS,
+      promo_banner: true,
+    });
+    expect(set.get("lean")?.flags).toMatchObject({ filter_panel: "reduced", promo_banner: true });
   });
 });

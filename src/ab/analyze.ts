@@ -169,6 +169,8 @@ function relativeStatistic(kind: string) {
 
 interface MetricStats {
   cmp: Omit<MetricComparison, "p_adjusted" | "significant" | "outcome">;
+  /** Standard deviation of the per-unit differences the test used (for power and sample size). */
+  sdDiff: number | null;
 }
 
 function compareMetric(
@@ -222,6 +224,7 @@ function compareMetric(
     mde = minimumDetectableEffect({ sdDiff: sampleSd(diffs), n: usable.length, ...z });
   }
   return {
+    sdDiff: sampleSd(diffs),
     cmp: {
       metric,
       label: def.label,
@@ -368,18 +371,19 @@ export function analyzeExperiment(
       ...secondaries.map((m) => ({ ...m, role: "secondary" as const })),
       ...guardrails.map((m) => ({ ...m, role: "guardrail" as const })),
     ];
-    const stats = roleList.map(
-      (r, i) =>
-        compareMetric(
-          exp,
-          pairUnits(measured, control, treatment, r.metric),
-          r.metric,
-          r.role,
-          r.direction,
-          exp.replicas,
-          seed + i,
-        ).cmp,
+    const results = roleList.map((r, i) =>
+      compareMetric(
+        exp,
+        pairUnits(measured, control, treatment, r.metric),
+        r.metric,
+        r.role,
+        r.direction,
+        exp.replicas,
+        seed + i,
+      ),
     );
+    const stats = results.map((r) => r.cmp);
+    const primaryStats = results[0] as MetricStats;
     const secondaryAdjusted = holm(stats.map((s) => (s.role === "secondary" ? s.p_value : null)));
     const metrics: MetricComparison[] = stats.map((s, i) => {
       const p_adjusted = s.role === "secondary" ? (secondaryAdjusted[i] ?? null) : s.p_value;
@@ -388,14 +392,7 @@ export function analyzeExperiment(
     });
     const primaryUnits = pairUnits(measured, control, treatment, primary.metric);
     const primaryCmp = metrics[0] as MetricComparison;
-    const sd =
-      METRICS[primary.metric].kind === "ratio"
-        ? null
-        : sampleSd(
-            primaryUnits
-              .filter((u) => u.c.den > 0 && u.t.den > 0)
-              .map((u) => u.t.num / u.t.den - u.c.num / u.c.den),
-          );
+    const sd = primaryStats.sdDiff;
     const effect =
       exp.target_effect ??
       (primaryCmp.diff !== null && primaryCmp.diff !== 0 ? Math.abs(primaryCmp.diff) : null);
@@ -556,7 +553,7 @@ function replicaAnalysis(
   const kind = METRICS[metric].kind;
   const share: Record<string, number | null> = {};
   for (const arm of [control, treatment]) {
-    if (kind === "ratio" || exp.replicas < 2) {
+    if (exp.replicas < 2) {
       share[arm] = null;
       continue;
     }

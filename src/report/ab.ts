@@ -1,5 +1,6 @@
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { METRICS } from "../ab/metrics.ts";
 import type {
   AbReport,
   ArmSummary,
@@ -26,22 +27,6 @@ import { type Logger, silentLogger } from "../log.ts";
 /** How a metric's values read: a share of sessions, dollars, seconds, a count or a 0–1 score. */
 type Unit = "share" | "usd" | "seconds" | "count" | "score";
 
-/** What each metric is when the report has no comparison row for it (labels and kinds for the arm tables). */
-const METRIC_DEFAULTS: Record<MetricName, { label: string; kind: MetricKind }> = {
-  conversion: { label: "Conversion rate", kind: "binary" },
-  revenue_per_session: { label: "Revenue per session", kind: "continuous" },
-  aov: { label: "Average order value", kind: "ratio" },
-  goal_score: { label: "Goal score", kind: "continuous" },
-  steps: { label: "Steps per session", kind: "count" },
-  steps_to_purchase: { label: "Steps to purchase", kind: "count" },
-  time_to_purchase: { label: "Time to purchase", kind: "continuous" },
-  cart_abandonment: { label: "Cart abandonment", kind: "binary" },
-  searches: { label: "Searches per session", kind: "count" },
-  filter_use: { label: "Filter use", kind: "binary" },
-  bounce: { label: "Bounce rate", kind: "binary" },
-  errors: { label: "Errors per session", kind: "count" },
-};
-
 interface MetricInfo {
   label: string;
   kind: MetricKind;
@@ -49,12 +34,9 @@ interface MetricInfo {
   role: MetricRole | null;
 }
 
-function unitOf(metric: MetricName, kind: MetricKind): Unit {
-  if (metric === "revenue_per_session" || metric === "aov") return "usd";
-  if (metric === "time_to_purchase") return "seconds";
-  if (kind === "binary") return "share";
-  if (metric === "goal_score") return "score";
-  return "count";
+/** How a metric's values read, from the metric's definition. */
+function unitOf(metric: MetricName): Unit {
+  return METRICS[metric].unit;
 }
 
 /** Decimals shown per unit (a share's are of the percentage). */
@@ -68,7 +50,7 @@ function metricInfo(report: AbReport): (metric: MetricName) => MetricInfo {
   const { primary, secondary, guardrails } = report.experiment;
   return (metric) => {
     const c = fromComparisons.get(metric);
-    const kind = c?.kind ?? METRIC_DEFAULTS[metric].kind;
+    const kind = c?.kind ?? METRICS[metric].kind;
     const role: MetricRole | null =
       c?.role ??
       (metric === primary
@@ -78,7 +60,7 @@ function metricInfo(report: AbReport): (metric: MetricName) => MetricInfo {
           : guardrails.includes(metric)
             ? "guardrail"
             : null);
-    return { label: c?.label ?? METRIC_DEFAULTS[metric].label, kind, unit: unitOf(metric, kind), role };
+    return { label: c?.label ?? METRICS[metric].label, kind, unit: unitOf(metric), role };
   };
 }
 
@@ -269,7 +251,7 @@ function designBlocks(report: AbReport): Block[] {
 }
 
 function comparisonMetricRow(m: MetricComparison): Cell[] {
-  const unit = unitOf(m.metric, m.kind);
+  const unit = unitOf(m.metric);
   const diff = `${fmtDiff(m.diff, unit)}${fmtCi(m.diff_ci, (x) => fmtDiff(x, unit, { bare: true }))}`;
   const rel = `${fmtRel(m.relative)}${fmtCi(m.relative_ci, fmtRel)}`;
   const test = m.discordant
