@@ -45,7 +45,7 @@ import type { PolicySpec } from "../queue/types.ts";
 import { renderAbHtml, renderAbMarkdown } from "../report/ab.ts";
 import { bindJobs } from "../run/plan.ts";
 import { readRun } from "../trajectory/run-dir.ts";
-import { executeRun, gitRevision, runVersions } from "./execute-run.ts";
+import { addExecutionOptions, executeRun, gitRevision, runVersions } from "./execute-run.ts";
 import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
 import { integer } from "./options.ts";
 
@@ -394,34 +394,8 @@ export function registerAbCommand(program: Command): void {
     .option("--population <file>", "draw personas from a population (distributions) file instead")
     .option("--scenarios <path>", `scenario file or folder (default: ${SHIPPED_SCENARIOS})`)
     .option("--catalog <spec>", `built-in shop catalog: ${CATALOG_SPEC_HELP}`)
-    .option("--max-steps <n>", "step limit per session", integer("--max-steps", 1, 500))
-    .addOption(
-      new Option("-c, --concurrency <n>", "sessions at once")
-        .default(3)
-        .argParser(integer("--concurrency", 1, 256))
-        .env("SHOPSIM_CONCURRENCY"),
-    )
-    .addOption(
-      new Option("--browsers <n>", "browser processes")
-        .default(2)
-        .argParser(integer("--browsers", 1, 64))
-        .env("SHOPSIM_BROWSERS"),
-    )
-    .addOption(
-      new Option("--redis <url>", "run the sessions on a BullMQ fleet through this Redis").env(
-        "SHOPSIM_REDIS",
-      ),
-    )
-    .addOption(
-      new Option("--prefix <name>", "with --redis: key prefix").default("shopsim").env("SHOPSIM_PREFIX"),
-    )
-    .option("--workers <n>", "with --redis: also start N local workers", integer("--workers", 0, 256), 0)
-    .option(
-      "--attempts <n>",
-      "with --redis: starts per session before it fails",
-      integer("--attempts", 1, 20),
-      3,
-    );
+    .option("--max-steps <n>", "step limit per session", integer("--max-steps", 1, 500));
+  addExecutionOptions(ab);
   addAnalysisOptions(ab);
   addLlmOptions(ab)
     .addHelpText(

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SingleBar } from "cli-progress";
+import { type Command, Option } from "commander";
 import { BrowserPool } from "../browser/index.ts";
 import type { RunManifestInput } from "../contracts/trajectory.ts";
 import type { Logger } from "../log.ts";
@@ -16,7 +17,7 @@ import { PolicyFactory } from "../run/policies.ts";
 import { Budget, type BudgetLimits } from "../session/budget.ts";
 import { simplify } from "../simplify/index.ts";
 import { RunWriter } from "../trajectory/run-dir.ts";
-import { browserArgsFromEnv } from "./options.ts";
+import { browserArgsFromEnv, integer } from "./options.ts";
 
 /**
  * Runs a list of session jobs to a run directory on either queue backend: the in-process queue with
@@ -52,6 +53,46 @@ export function runVersions(): RunManifestInput["versions"] {
     node: process.version,
     playwright: versionOf(new URL("node_modules/playwright/package.json", ROOT)),
   };
+}
+
+/** The options of where and how sessions run: concurrency, browsers, and a BullMQ fleet. */
+export function addExecutionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("-c, --concurrency <n>", "sessions at once")
+        .default(3)
+        .argParser(integer("--concurrency", 1, 256))
+        .env("SHOPSIM_CONCURRENCY"),
+    )
+    .addOption(
+      new Option("--browsers <n>", "browser processes")
+        .default(2)
+        .argParser(integer("--browsers", 1, 64))
+        .env("SHOPSIM_BROWSERS"),
+    )
+    .addOption(
+      new Option(
+        "--redis <url>",
+        "run on a BullMQ fleet through this Redis (redis://[:password@]host:port, rediss:// for TLS)",
+      ).env("SHOPSIM_REDIS"),
+    )
+    .addOption(
+      new Option("--prefix <name>", "with --redis: key prefix of the deployment")
+        .default("shopsim")
+        .env("SHOPSIM_PREFIX"),
+    )
+    .option(
+      "--workers <n>",
+      "with --redis: also start N local worker processes (0: rely on workers started elsewhere)",
+      integer("--workers", 0, 256),
+      0,
+    )
+    .option(
+      "--attempts <n>",
+      "with --redis: starts per session before it fails for good",
+      integer("--attempts", 1, 20),
+      3,
+    );
 }
 
 export interface FleetTarget {

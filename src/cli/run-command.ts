@@ -17,7 +17,7 @@ import { redacted, redisTarget } from "../queue/bullmq/redis.ts";
 import { FleetStore } from "../queue/bullmq/store.ts";
 import type { PolicySpec } from "../queue/types.ts";
 import { bindJobs, planJobs } from "../run/plan.ts";
-import { type Execution, executeRun, gitRevision, runVersions } from "./execute-run.ts";
+import { addExecutionOptions, type Execution, executeRun, gitRevision, runVersions } from "./execute-run.ts";
 import { addLlmOptions, type LlmFlags, resolveBudget, resolveLlmSettings } from "./llm-options.ts";
 import { integer } from "./options.ts";
 
@@ -75,12 +75,6 @@ export function registerRunCommand(program: Command): void {
     .option("--all", "run the full persona × scenario cross product instead of a sample")
     .option("--replicas <n>", "run each session this many times", integer("--replicas", 1, 1000), 1)
     .addOption(
-      new Option("-c, --concurrency <n>", "sessions at once")
-        .default(3)
-        .argParser(integer("--concurrency", 1, 256))
-        .env("SHOPSIM_CONCURRENCY"),
-    )
-    .addOption(
       new Option(
         "--policy <kind>",
         "who decides: the built-in shopper, a recorded action list, or a language model",
@@ -117,36 +111,8 @@ export function registerRunCommand(program: Command): void {
     )
     .option("-o, --out <dir>", "run directory (default: runs/<time>-<id>)")
     .option("--screenshots", "save a PNG of every observed page in the run directory")
-    .addOption(
-      new Option("--browsers <n>", "browser processes")
-        .default(2)
-        .argParser(integer("--browsers", 1, 64))
-        .env("SHOPSIM_BROWSERS"),
-    )
-    .addOption(
-      new Option(
-        "--redis <url>",
-        "run on a BullMQ fleet through this Redis (redis://[:password@]host:port, rediss:// for TLS)",
-      ).env("SHOPSIM_REDIS"),
-    )
-    .addOption(
-      new Option("--prefix <name>", "with --redis: key prefix of the deployment")
-        .default("shopsim")
-        .env("SHOPSIM_PREFIX"),
-    )
-    .option(
-      "--workers <n>",
-      "with --redis: also start N local worker processes (0: rely on workers started elsewhere)",
-      integer("--workers", 0, 256),
-      0,
-    )
-    .option("--run-id <id>", "with --redis: the run's id; running the same id again adds no duplicate jobs")
-    .option(
-      "--attempts <n>",
-      "with --redis: starts per session before it fails for good",
-      integer("--attempts", 1, 20),
-      3,
-    );
+    .option("--run-id <id>", "with --redis: the run's id; running the same id again adds no duplicate jobs");
+  addExecutionOptions(command);
   addLlmOptions(command)
     .addHelpText(
       "after",
