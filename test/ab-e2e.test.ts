@@ -301,7 +301,7 @@ describe("shopsim ab on a BullMQ fleet", () => {
 
 describe("shopsim ab: bad input", () => {
   it("names the experiment file and field of a mistake, and starts nothing", {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "shopsim-ab-bad-"));
     const file = join(dir, "exp.yaml");
