@@ -25,12 +25,7 @@ import {
 } from "../ab/store.ts";
 import { readYamlFile } from "../config/files.ts";
 import { loadPersonas, loadScenarios, SHIPPED_PERSONAS, SHIPPED_SCENARIOS } from "../config/population.ts";
-import {
-  type AbReport,
-  AbReportSchema,
-  type MetricComparison,
-  type Verdict,
-} from "../contracts/ab-report.ts";
+import { type AbReport, AbReportSchema, type Verdict } from "../contracts/ab-report.ts";
 import { InputError, parseOrThrow } from "../contracts/errors.ts";
 import { type Experiment, ExperimentSchema, METRIC_NAMES } from "../contracts/experiment.ts";
 import type { Persona } from "../contracts/scenario.ts";
@@ -42,7 +37,7 @@ import { generatePersonas, loadDistributionsFile } from "../population/personas.
 import { redacted, redisTarget } from "../queue/bullmq/redis.ts";
 import { FleetStore } from "../queue/bullmq/store.ts";
 import type { PolicySpec } from "../queue/types.ts";
-import { renderAbHtml, renderAbMarkdown } from "../report/ab.ts";
+import { fmtDiff, fmtValue, renderAbHtml, renderAbMarkdown } from "../report/ab.ts";
 import { bindJobs } from "../run/plan.ts";
 import { readRun } from "../trajectory/run-dir.ts";
 import { addExecutionOptions, executeRun, gitRevision, runVersions } from "./execute-run.ts";
@@ -294,23 +289,6 @@ async function checkReachable(url: string, where: string): Promise<void> {
   }
 }
 
-function fmtValue(metric: MetricComparison, x: number | null): string {
-  if (x === null) return "n/a";
-  const unit = METRICS[metric.metric].unit;
-  if (unit === "share") return `${(x * 100).toFixed(1)}%`;
-  if (unit === "usd") return `$${x.toFixed(2)}`;
-  return x.toFixed(2);
-}
-
-function fmtDiff(metric: MetricComparison, x: number | null): string {
-  if (x === null) return "n/a";
-  const unit = METRICS[metric.metric].unit;
-  const sign = x > 0 ? "+" : "";
-  if (unit === "share") return `${sign}${(x * 100).toFixed(1)} pp`;
-  if (unit === "usd") return `${sign}$${x.toFixed(2)}`;
-  return `${sign}${x.toFixed(2)}`;
-}
-
 /** Writes report.json, report.md and report.html; prints the decision; applies --exit-code. */
 async function writeReports(
   dir: string,
@@ -333,8 +311,9 @@ async function writeReports(
   ];
   for (const c of report.comparisons) {
     for (const m of c.metrics.filter((x) => x.role !== "secondary")) {
+      const unit = METRICS[m.metric].unit;
       lines.push(
-        `  ${c.treatment} vs ${c.control}, ${m.role} ${m.label}: ${fmtValue(m, m.control)} → ${fmtValue(m, m.treatment)}, ${fmtDiff(m, m.diff)} (95% CI ${fmtDiff(m, m.diff_ci.low)} to ${fmtDiff(m, m.diff_ci.high)}), p ${m.p_adjusted === null ? "n/a" : m.p_adjusted.toPrecision(2)}: ${m.outcome.replace("_", " ")}`,
+        `  ${c.treatment} vs ${c.control}, ${m.role} ${m.label}: ${fmtValue(m.control, unit)} → ${fmtValue(m.treatment, unit)}, ${fmtDiff(m.diff, unit)} (95% CI ${fmtDiff(m.diff_ci.low, unit)} to ${fmtDiff(m.diff_ci.high, unit)}), p ${m.p_adjusted === null ? "n/a" : m.p_adjusted.toPrecision(2)}: ${m.outcome.replace("_", " ")}`,
       );
     }
   }

@@ -65,7 +65,7 @@ function metricInfo(report: AbReport): (metric: MetricName) => MetricInfo {
 }
 
 /** A value in the metric's unit: 28.6%, $14.82, 96.4 s, 14.30, 0.612; "–" for null. */
-function fmtValue(x: number | null, unit: Unit): string {
+export function fmtValue(x: number | null, unit: Unit): string {
   if (x === null || Number.isNaN(x)) return "–";
   switch (unit) {
     case "share":
@@ -83,7 +83,7 @@ function fmtValue(x: number | null, unit: Unit): string {
  * A difference (or a magnitude, unsigned) in the metric's unit: +5.9 pp, -$1.65, -11.8 s, +0.80.
  * `bare` leaves out " pp" and " s", for the bounds of a CI that follows a full value.
  */
-function fmtDiff(x: number | null, unit: Unit, { signed = true, bare = false } = {}): string {
+export function fmtDiff(x: number | null, unit: Unit, { signed = true, bare = false } = {}): string {
   if (x === null || Number.isNaN(x)) return "–";
   const scaled = unit === "share" ? x * 100 : x;
   const digits = DIGITS[unit];
