@@ -223,10 +223,11 @@ async function replayOps(context: BrowserContext, ops: Op[]): Promise<void> {
 async function runPlain(sessionsOps: Op[][], concurrency: number): Promise<{ wallMs: number }> {
   const exe = findChromium(process.env.SHOPSIM_CHROMIUM);
   const browsers: Browser[] = [];
+  // Launching counts, as it does for the runner, whose pool launches its browsers as sessions start.
+  const started = performance.now();
   for (let i = 0; i < Math.min(browsersMax, concurrency); i++)
     browsers.push(await chromium.launch(chromiumLaunchOptions(exe)));
   try {
-    const started = performance.now();
     let next = 0;
     const worker = async (w: number) => {
       for (;;) {
@@ -304,6 +305,9 @@ async function main(): Promise<void> {
     console.log(
       `\n${sessions} sessions (shipped personas × scenarios, heuristic shopper, seed 7), built-in shop in its own process, node ${process.version}, ${Math.min(browsersMax, Math.max(...levels))} browser processes at most, ${runs} run(s) per level (medians)\n`,
     );
+    // Warm up the shop, the disk cache and V8 on both sides, so the first level is not charged for it.
+    const warm = await runRunner(url, jobs.slice(0, 2), personas, scenarios, 2, false);
+    await runPlain([...warm.ops.values()], 2);
     console.log(
       "| concurrency | runner sessions/min | plain Playwright sessions/min | runner / plain | steps | overhead per step, median ms | p95 ms | of which observe / simplify / act / record (median ms) | policy per step, median ms |",
     );

@@ -114,6 +114,28 @@ beforeAll(async () => {
 <p id="out">before</p>`,
       );
     }
+    if (req.url === "/updates") {
+      // Ways an action can change the page without leaving it.
+      return html(
+        res,
+        `<!doctype html><title>Updates</title>
+<button id="sync" onclick="document.querySelector('#out').textContent = 'sync'">Sync</button>
+<button id="xhr" onclick="const x = new XMLHttpRequest(); x.open('GET', '/data?via=xhr'); x.onload = () => { document.querySelector('#out').textContent = x.responseText; }; x.send()">XHR</button>
+<button id="timer-fetch" onclick="setTimeout(() => fetch('/data?via=timer').then((r) => r.text()).then((t) => { document.querySelector('#out').textContent = t; }), 0)">Timer fetch</button>
+<button id="debounced" onclick="setTimeout(() => fetch('/data?via=debounced').then((r) => r.text()).then((t) => { document.querySelector('#out').textContent = t; }), 150)">Debounced</button>
+<button id="transparent" onclick="const f = fetch; Promise.all([f.call(undefined, '/data?via=unbound').then((r) => r.text()), fetch.name, fetch.length, typeof XMLHttpRequest.prototype.send, (() => { const es = new EventSource('/data?via=es'); es.close(); return es instanceof EventSource; })()]).then((v) => { document.querySelector('#out').textContent = v.join(' '); })">Transparent</button>
+<p id="out">before</p>`,
+      );
+    }
+    if (req.url?.startsWith("/data")) {
+      const via = new URL(req.url, "http://x").searchParams.get("via");
+      const timer = setTimeout(
+        () => res.writeHead(200, { "content-type": "text/plain" }).end(`data:${via}`),
+        100,
+      );
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
     if (req.url?.startsWith("/landed")) {
       const timer = setTimeout(() => html(res, `<title>Landed</title><p>${req.url}</p>`), 150);
       res.on("close", () => clearTimeout(timer));
@@ -346,6 +368,51 @@ describe("BrowserSession.act drives the real shop by element name", () => {
       expect(page.url).toBe(`${site.url}/nav-kinds`);
       expect(page.html).toContain('<p id="out">updated</p>');
     });
+  });
+
+  it("waits for the requests an action starts, and for nothing when it starts none", async () => {
+    const elements = {
+      sync: el("#sync", "button", "Sync"),
+      xhr: el("#xhr", "button", "XHR"),
+      timer: el("#timer-fetch", "button", "Timer fetch"),
+      debounced: el("#debounced", "button", "Debounced"),
+      transparent: el("#transparent", "button", "Transparent"),
+    };
+    const out = async (s: BrowserSession) => /<p id="out">([^<]*)<\/p>/.exec((await s.observe()).html)?.[1];
+    await withSession(async (s) => {
+      const cases: Array<[Action, string]> = [
+        [{ type: "click", name: "sync" }, "sync"],
+        [{ type: "click", name: "xhr" }, "data:xhr"],
+        [{ type: "click", name: "timer" }, "data:timer"],
+        // The page's fetch, XHR and EventSource still behave as their own (the counting is invisible).
+        [{ type: "click", name: "transparent" }, "data:unbound fetch 1 function true"],
+        // A fetch from a 150 ms debounce starts after the action is taken to be done, by default.
+        [{ type: "click", name: "debounced" }, "before"],
+      ];
+      for (const [action, expected] of cases) {
+        await s.goto(`${site.url}/updates`);
+        expect(await s.act(action, elements)).toEqual({ ok: true, navigated: false });
+        expect(await out(s), action.type === "click" ? action.name : "").toBe(expected);
+      }
+    });
+    // A grace period for such pages lets the debounced fetch start, and then it is waited for.
+    const patient = new BrowserPool({
+      size: 1,
+      executablePath: chromiumPath,
+      allowedOrigins: [site.url],
+      settle: { actionGraceMs: 300 },
+    });
+    try {
+      const s = await patient.session({ origin: shop.url });
+      await s.goto(`${site.url}/updates`);
+      expect(await s.act({ type: "click", name: "debounced" }, elements)).toEqual({
+        ok: true,
+        navigated: false,
+      });
+      expect(await out(s)).toBe("data:debounced");
+    } finally {
+      await patient.close();
+    }
   });
 
   it("reports a page that does not arrive in time as a failed action", async () => {

@@ -1,4 +1,4 @@
-import type { BrowserContext, Locator, Page, Request, Route, WebSocketRoute } from "playwright";
+import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playwright";
 import type { Action, ElementKind, ElementLocator } from "../contracts/action.ts";
 import { InputError } from "../contracts/errors.ts";
 import type { Logger } from "../log.ts";
@@ -36,12 +36,16 @@ export interface ObserveOptions {
 export const DEFAULT_ACT_TIMEOUT_MS = 10_000;
 
 /**
- * Runs in the page on every element a locator matches: how many there are, and whether the one
- * element is visible (Playwright's rule: a non-empty box and not visibility:hidden) and enabled
- * (not disabled itself or by a disabled fieldset, not aria-disabled).
+ * Runs in the page (main world, through a plain evaluate: a locator's evaluateAll would first install
+ * Playwright's selector engine in every new document, ~20 ms a page): how many elements the CSS
+ * selector matches, and whether the one element is visible (Playwright's rule: a non-empty box and not
+ * visibility:hidden) and enabled (not disabled itself or by a disabled fieldset, not aria-disabled);
+ * for a drop-down list, its options. A selector the page's engine rejects gives `count: -1`.
  */
 interface InPageElement {
+  tagName: string;
   disabled?: boolean;
+  options?: ArrayLike<{ value: string; label: string; text: string }>;
   getBoundingClientRect(): { width: number; height: number };
   closest(selector: string): unknown;
   getAttribute(name: string): string | null;
@@ -50,21 +54,37 @@ interface ElementState {
   count: number;
   visible: boolean;
   enabled: boolean;
+  /** The options of a <select>, null for any other element. */
+  options: Array<{ value: string; label: string }> | null;
 }
-function elementState(els: InPageElement[]): ElementState {
-  const win = globalThis as unknown as { getComputedStyle(el: InPageElement): { visibility: string } };
-  // The action comes next: from here on, navigations the page starts are the action's doing.
-  const probe = globalThis as unknown as { __shopsimNavigations?: number };
+function elementState(css: string): ElementState {
+  const doc = globalThis as unknown as {
+    document: { querySelectorAll(selector: string): ArrayLike<InPageElement> };
+    getComputedStyle(el: InPageElement): { visibility: string };
+  };
+  // The action comes next: from here on, navigations and requests the page starts are the action's doing.
+  const probe = globalThis as unknown as { __shopsimNavigations?: number; __shopsimRequests?: number };
   if (typeof probe.__shopsimNavigations === "number") probe.__shopsimNavigations = 0;
+  if (typeof probe.__shopsimRequests === "number") probe.__shopsimRequests = 0;
+  let els: ArrayLike<InPageElement>;
+  try {
+    els = doc.document.querySelectorAll(css);
+  } catch {
+    return { count: -1, visible: false, enabled: false, options: null };
+  }
   const el = els[0];
-  if (els.length !== 1 || !el) return { count: els.length, visible: false, enabled: false };
+  if (els.length !== 1 || !el) return { count: els.length, visible: false, enabled: false, options: null };
   const box = el.getBoundingClientRect();
-  const visible = box.width > 0 && box.height > 0 && win.getComputedStyle(el).visibility !== "hidden";
+  const visible = box.width > 0 && box.height > 0 && doc.getComputedStyle(el).visibility !== "hidden";
   const disabled =
     el.disabled === true ||
     (el.closest("fieldset[disabled]") !== null && el.closest("legend") === null) ||
     el.getAttribute("aria-disabled") === "true";
-  return { count: 1, visible, enabled: !disabled };
+  const options =
+    el.tagName === "SELECT" && el.options
+      ? Array.from(el.options, (o) => ({ value: o.value, label: (o.label || o.text).trim() }))
+      : null;
+  return { count: 1, visible, enabled: !disabled, options };
 }
 
 /**
@@ -90,32 +110,62 @@ const REFLECT_FORM_STATE = `(() => {
 /**
  * Runs in every document before its own scripts: counts cross-document navigations the page starts
  * (link clicks, form submits, script redirects, history traversals) through the Navigation API's
- * `navigate` event, which fires synchronously inside the click or submit that causes it. After an
- * action, reading the count tells for certain whether a new page is on its way, however long the
- * browser takes to send the request.
+ * `navigate` event, which fires synchronously inside the click or submit that causes it, and requests
+ * the page's scripts start through fetch, XMLHttpRequest and EventSource (each wrapped in a Proxy that
+ * counts the call and forwards it unchanged). After an action, reading the counts tells for certain
+ * whether a new page or new data is on its way, however long the browser takes to send the request.
  */
 const NAVIGATION_PROBE = `(() => {
-  const nav = globalThis.navigation;
+  const g = globalThis;
+  g.__shopsimRequests = 0;
+  const count = () => { g.__shopsimRequests += 1; };
+  try {
+    if (typeof g.fetch === "function") {
+      g.fetch = new Proxy(g.fetch, { apply(t, self, args) { count(); return Reflect.apply(t, self, args); } });
+    }
+    const xhr = g.XMLHttpRequest && g.XMLHttpRequest.prototype;
+    if (xhr && typeof xhr.send === "function") {
+      xhr.send = new Proxy(xhr.send, { apply(t, self, args) { count(); return Reflect.apply(t, self, args); } });
+    }
+    if (typeof g.EventSource === "function") {
+      g.EventSource = new Proxy(g.EventSource, { construct(t, args, nt) { count(); return Reflect.construct(t, args, nt); } });
+    }
+  } catch {}
+  const nav = g.navigation;
   if (!nav || typeof nav.addEventListener !== "function") return;
-  globalThis.__shopsimNavigations = 0;
+  g.__shopsimNavigations = 0;
   nav.addEventListener("navigate", (event) => {
     if (event.destination && event.destination.sameDocument) return;
     if (event.downloadRequest) return;
-    globalThis.__shopsimNavigations += 1;
+    g.__shopsimNavigations += 1;
     // A listener of the page's own may cancel it; that is known once the event has been dispatched.
     queueMicrotask(() => {
-      if (event.defaultPrevented) globalThis.__shopsimNavigations -= 1;
+      if (event.defaultPrevented) g.__shopsimNavigations -= 1;
     });
   });
 })()`;
 
-/** Runs in the page: navigations started since the last call (null without the Navigation API), reset to 0. */
-const TAKE_NAVIGATIONS = `(() => {
-  const n = globalThis.__shopsimNavigations;
-  if (typeof n !== "number") return null;
-  globalThis.__shopsimNavigations = 0;
-  return n;
-})()`;
+/**
+ * Runs in the page after an action: gives the page `graceMs` (0: the tasks the action queued) to react,
+ * then returns the navigations and requests it started since the action (null where it cannot tell:
+ * no Navigation API, or a document without the probe) and resets both counts.
+ */
+function takeActivity(graceMs: number): string {
+  return `new Promise((resolve) => setTimeout(resolve, ${graceMs})).then(() => {
+  const g = globalThis;
+  const navigations = g.__shopsimNavigations;
+  const requests = g.__shopsimRequests;
+  if (typeof navigations !== "number" || typeof requests !== "number") return null;
+  g.__shopsimNavigations = 0;
+  g.__shopsimRequests = 0;
+  return { navigations, requests };
+})`;
+}
+
+interface PageActivity {
+  navigations: number;
+  requests: number;
+}
 
 /**
  * How a session decides a page has settled after goto() or an action. Network quiet means no request
@@ -124,12 +174,21 @@ const TAKE_NAVIGATIONS = `(() => {
  */
 export interface SettleTimings {
   /**
+   * After an action, how long the page gets to start a navigation or a request before it is taken to
+   * have settled; 0 waits for the tasks the action queued (handlers, zero-delay timers). Raise it for
+   * pages that fetch from a debounced handler (e.g. 300 for a search box that suggests as you type).
+   */
+  actionGraceMs: number;
+  /**
    * How long after an action a navigation may still start, on pages where the browser cannot say at
    * once whether the action started one (no Navigation API). Elsewhere a navigation the action
    * started is known at once, and one started later by a timer is caught while waiting for quiet.
    */
   navigationStartWindowMs: number;
-  /** Without a navigation: network quiet this long (catches XHR-driven updates)... */
+  /**
+   * Without a navigation, when the action started requests (or the page cannot say whether it did):
+   * network quiet this long (waits for XHR-driven updates)...
+   */
   quietMs: number;
   /** ...waiting at most this long. */
   quietCapMs: number;
@@ -140,6 +199,7 @@ export interface SettleTimings {
 }
 
 export const DEFAULT_SETTLE: Readonly<SettleTimings> = {
+  actionGraceMs: 0,
   navigationStartWindowMs: 40,
   quietMs: 30,
   quietCapMs: 1_000,
@@ -164,6 +224,8 @@ interface Watch {
   navigationStarted: boolean;
   committed: boolean;
   failed: { url: string; errorText: string } | null;
+  /** Requests that can change the document seen by the browser since the action. */
+  requests: number;
 }
 
 export interface SessionInit {
@@ -202,7 +264,7 @@ export class BrowserSession {
   #pageCrashed = false;
   #inflight = new Set<Request>();
   #lastNetworkActivity = Date.now();
-  #watch: Watch = { navigationStarted: false, committed: false, failed: null };
+  #watch: Watch = { navigationStarted: false, committed: false, failed: null, requests: 0 };
   #closing: Promise<void> | null = null;
 
   private constructor(init: SessionInit) {
@@ -418,8 +480,14 @@ export class BrowserSession {
     if (!kinds.includes(element.kind)) return { ok: false, error: wrongKind(action, element, label) };
 
     const locator = page.locator(element.css);
-    // One round trip for what three Playwright calls (count, isVisible, isEnabled) would ask.
-    const state = await locator.evaluateAll(elementState as unknown as (els: unknown[]) => ElementState);
+    // One round trip for what four Playwright calls (count, isVisible, isEnabled, the options) would ask.
+    const state = await page.evaluate(elementState as unknown as (css: string) => ElementState, element.css);
+    if (state.count === -1) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} has a locator the page cannot use (${element.css}); observe the page again and pick one of its current names`,
+      };
+    }
     if (state.count === 0) {
       return {
         ok: false,
@@ -448,7 +516,7 @@ export class BrowserSession {
     const before = page.url();
     let value: string | undefined;
     if (action.type === "select") {
-      const picked = await pickOption(locator, action.value);
+      const picked = pickOption(state.options, action.value);
       if (!picked.ok) return { ok: false, error: `"${name}"${label} ${picked.error}` };
       value = picked.value;
     }
@@ -473,7 +541,8 @@ export class BrowserSession {
 
   /**
    * Waits for what the action caused to finish: a navigation (commit, DOMContentLoaded, then a short
-   * quiet network capped at 3 s) or, without one, a brief quiet period.
+   * quiet network capped at 3 s); without one, the requests the action started (a quiet period), or
+   * nothing when the page says the action started no request.
    */
   async #settle(
     page: Page,
@@ -484,17 +553,19 @@ export class BrowserSession {
     signal: AbortSignal | undefined,
   ): Promise<ActResult> {
     const watch = this.#watch;
+    let quiet = false;
     if (!watch.navigationStarted && !watch.committed) {
-      const started = await this.#navigationsStarted(page);
-      if (started === null) {
+      const activity = await this.#activity(page);
+      if (activity === null) {
         const windowEnd = Math.min(deadline, Date.now() + this.#timings.navigationStartWindowMs);
         while (!watch.navigationStarted && !watch.committed && Date.now() < windowEnd) {
           await sleep(POLL_MS, signal, "waiting for the page");
         }
-      } else if (started === 0) {
-        // Nothing started yet; a timer may still start a navigation or a fetch, so the quiet period
-        // below counts from now.
-        this.#lastNetworkActivity = Date.now();
+      } else if (activity.navigations === 0) {
+        // No new page. When neither the page's scripts nor the browser started a request either, the
+        // page has done what the action asked of it; otherwise wait for the network to go quiet.
+        quiet = activity.requests === 0 && watch.requests === 0 && this.#inflight.size === 0;
+        if (!quiet) this.#lastNetworkActivity = Date.now();
       } else {
         // The page has begun leaving; the request may not have reached the browser yet, which can
         // take long on a loaded machine. Wait for it (bounded: the navigation may still be dropped,
@@ -505,7 +576,7 @@ export class BrowserSession {
         }
       }
     }
-    if (!watch.navigationStarted && !watch.committed) {
+    if (!quiet && !watch.navigationStarted && !watch.committed) {
       await this.#quiet(
         this.#timings.quietMs,
         Math.min(this.#timings.quietCapMs, remaining(deadline)),
@@ -560,16 +631,16 @@ export class BrowserSession {
   }
 
   /**
-   * Cross-document navigations the page started since the last check: a number, `null` when the page
-   * cannot tell (no Navigation API, or a document without the probe), or 1 when the document is already
-   * being replaced (the check itself fails as the old one goes away).
+   * Navigations and requests the page started since the action, after giving it the grace period;
+   * `null` when the page cannot tell (no Navigation API, or a document without the probe), or one
+   * navigation when the document is already being replaced (the check itself fails as it goes away).
    */
-  async #navigationsStarted(page: Page): Promise<number | null> {
+  async #activity(page: Page): Promise<PageActivity | null> {
     try {
-      return await page.evaluate<number | null>(TAKE_NAVIGATIONS);
+      return await page.evaluate<PageActivity | null>(takeActivity(this.#timings.actionGraceMs));
     } catch (err) {
       if (page.isClosed()) throw err;
-      return 1;
+      return { navigations: 1, requests: 0 };
     }
   }
 
@@ -597,7 +668,7 @@ export class BrowserSession {
   }
 
   #resetWatch(): void {
-    this.#watch = { navigationStarted: false, committed: false, failed: null };
+    this.#watch = { navigationStarted: false, committed: false, failed: null, requests: 0 };
   }
 
   /** The session's page, opened (again) if an abort closed it. */
@@ -631,6 +702,7 @@ export class BrowserSession {
     page.on("request", (request) => {
       if (isMainFrameNavigation(page, request)) this.#watch.navigationStarted = true;
       if (!SETTLE_TYPES.has(request.resourceType())) return;
+      this.#watch.requests += 1;
       this.#inflight.add(request);
       this.#lastNetworkActivity = Date.now();
     });
@@ -782,19 +854,10 @@ function wrongKind(action: Action & { name: string }, element: ElementLocator, l
 }
 
 /** Finds the option matching `wanted` by value, then by label (exact, then ignoring case and spaces). */
-async function pickOption(
-  locator: Locator,
+function pickOption(
+  options: ElementState["options"],
   wanted: string,
-): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
-  const options = await locator.evaluate((el) => {
-    // Runs in the page; typed structurally because this project does not load the DOM typings.
-    const select = el as unknown as {
-      tagName: string;
-      options: ArrayLike<{ value: string; label: string; text: string }>;
-    };
-    if (select.tagName !== "SELECT") return null;
-    return Array.from(select.options, (o) => ({ value: o.value, label: (o.label || o.text).trim() }));
-  });
+): { ok: true; value: string } | { ok: false; error: string } {
   if (!options) return { ok: false, error: "is not a drop-down list on the page; use click instead" };
   const norm = (s: string) => s.trim().replace(/\s+/g, " ").toLowerCase();
   const match =

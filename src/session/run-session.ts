@@ -1,5 +1,6 @@
 import type { Action, SimplifiedPage } from "../contracts/action.ts";
 import type { Persona, Scenario } from "../contracts/scenario.ts";
+import type { Order } from "../contracts/shop.ts";
 import type { SessionRecord, SessionStatus, Step, StepResult } from "../contracts/trajectory.ts";
 import type { Policy } from "../policy/types.ts";
 import { Budget, type BudgetLimits, NO_LIMITS } from "./budget.ts";
@@ -92,11 +93,16 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
   let policyMs = 0;
   const budget = new Budget(deps.sessionBudget ?? NO_LIMITS, "session");
   let stop: Stop | null = null;
+  let purchaseCheck: Promise<Order[] | null> | null = null;
 
   try {
-    if (deps.shop && spec.scenario.goal)
-      await deps.shop.setGoal(shopSession, spec.scenario.goal, spec.variant, signal);
-    await deps.browser.goto(spec.startUrl, { signal });
+    // The goal reaches the shop before any order can; the first page loads meanwhile.
+    await Promise.all([
+      deps.shop && spec.scenario.goal
+        ? deps.shop.setGoal(shopSession, spec.scenario.goal, spec.variant, signal)
+        : null,
+      deps.browser.goto(spec.startUrl, { signal }),
+    ]);
     for (let index = 0; index < limits.maxSteps && !stop; index++) {
       if (signal.aborted) throw signal.reason ?? new Error("aborted");
       if (now() - t0 > limits.maxWallMs) {
@@ -104,10 +110,21 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         break;
       }
       const stepStart = now();
-      const seen = await deps.browser.observe({
+      const observing = deps.browser.observe({
         signal,
         ...(deps.saveScreenshot ? { screenshot: true } : {}),
       });
+      if (purchaseCheck) {
+        // The shop's answer to "did the last page place an order?" arrives while the page is read.
+        observing.catch(() => {});
+        const orders = await purchaseCheck;
+        purchaseCheck = null;
+        if (orders && orders.length > 0) {
+          stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
+          break;
+        }
+      }
+      const seen = await observing;
       const screenshot =
         seen.screenshot && deps.saveScreenshot
           ? await deps.saveScreenshot(index, seen.screenshot)
@@ -173,9 +190,9 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
       } else if (action?.type === "terminate") {
         stop = new Stop("terminated", decision.rationale || "the policy ended the session");
       } else if (result.ok && result.navigated && deps.shop) {
-        const orders = await deps.shop.orders(shopSession, signal);
-        if (orders && orders.length > 0)
-          stop = new Stop("purchased", `order ${orders.map((o) => o.order_id).join(", ")} placed`);
+        // A new page may be an order confirmation: ask the shop, and read the answer next step.
+        purchaseCheck = deps.shop.orders(shopSession, signal);
+        purchaseCheck.catch(() => {});
       }
       if (!stop) {
         const spent = budget.exceeded() ?? deps.runBudget?.exceeded() ?? null;
