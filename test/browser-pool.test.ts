@@ -7,6 +7,7 @@ import { BrowserAbortError, BrowserError, isAbortError } from "../src/browser/er
 import { BrowserPool } from "../src/browser/pool.ts";
 import type { BrowserSession } from "../src/browser/session.ts";
 import type { Action, ElementLocator } from "../src/contracts/action.ts";
+import { simplify } from "../src/simplify/index.ts";
 import { fixtureCatalog } from "./helpers/fixture-catalog.ts";
 
 const chromiumPath = process.env.SHOPSIM_CHROMIUM;
@@ -125,6 +126,20 @@ beforeAll(async () => {
 <button id="debounced" onclick="setTimeout(() => fetch('/data?via=debounced').then((r) => r.text()).then((t) => { document.querySelector('#out').textContent = t; }), 150)">Debounced</button>
 <button id="transparent" onclick="const f = fetch; Promise.all([f.call(undefined, '/data?via=unbound').then((r) => r.text()), fetch.name, fetch.length, typeof XMLHttpRequest.prototype.send, (() => { const es = new EventSource('/data?via=es'); es.close(); return es instanceof EventSource; })()]).then((v) => { document.querySelector('#out').textContent = v.join(' '); })">Transparent</button>
 <p id="out">before</p>`,
+      );
+    }
+    if (req.url === "/css-hidden") {
+      // What a stylesheet hides, which the HTML alone does not show.
+      return html(
+        res,
+        `<!doctype html><title>Hidden by CSS</title>
+<style>.menu { display: none } .menu.open { display: block } .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0) } .contents { display: contents }</style>
+<button id="toggle" onclick="document.querySelector('.menu').classList.toggle('open')">Menu</button>
+<nav class="menu"><a href="/deal">Secret deal</a></nav>
+<label class="sr" for="q">Search the shop</label><input id="q">
+<select id="size"><option>Small</option><option>Large</option></select>
+<div class="contents"><a href="/contents">Through contents</a></div>
+<details><summary>More</summary><a href="/inside">Inside details</a></details>`,
       );
     }
     if (req.url?.startsWith("/data")) {
@@ -413,6 +428,25 @@ describe("BrowserSession.act drives the real shop by element name", () => {
     } finally {
       await patient.close();
     }
+  });
+
+  it("marks what the page's stylesheet hides, so the policy does not see it, and sees it once shown", async () => {
+    await withSession(async (s) => {
+      await s.goto(`${site.url}/css-hidden`);
+      const first = simplify((await s.observe()).html, `${site.url}/css-hidden`);
+      const names = Object.keys(first.elements);
+      expect(names.filter((n) => /secret_deal|inside_details/.test(n))).toEqual([]);
+      expect(first.html).not.toContain("Secret deal");
+      expect(first.html).not.toContain("Inside details");
+      // Visually hidden labels, drop-down options and display: contents wrappers are kept.
+      expect(names).toEqual(expect.arrayContaining(["menu", "search_the_shop", "size", "through_contents"]));
+      expect(first.html).toContain("Large");
+      const shown = await s.act({ type: "click", name: "menu" }, first.elements);
+      expect(shown).toEqual({ ok: true, navigated: false });
+      const second = simplify((await s.observe()).html, `${site.url}/css-hidden`);
+      expect(Object.keys(second.elements)).toContain("menu.secret_deal");
+      expect(second.html).toContain("Secret deal");
+    });
   });
 
   it("reports a page that does not arrive in time as a failed action", async () => {

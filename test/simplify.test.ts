@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { load } from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createShop, type Shop } from "../sandbox-shop/server.ts";
-import type { SimplifiedPage } from "../src/contracts/action.ts";
+import { NOT_RENDERED_ATTR, type SimplifiedPage } from "../src/contracts/action.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { fixtureCatalog } from "./helpers/fixture-catalog.ts";
 import { Client } from "./helpers/http.ts";
@@ -51,15 +51,17 @@ describe("removal", () => {
     expect(names(p)).toEqual([]);
   });
 
-  it("drops hidden, aria-hidden, display:none, visibility:hidden and type=hidden", () => {
+  it("drops hidden, aria-hidden, display:none, visibility:hidden, type=hidden and what the browser did not render", () => {
     const p = run(
       body(
         `<div hidden><a href="/1">one</a></div><div aria-hidden="true"><a href="/2">two</a></div>` +
           `<div style="color:red; display : none"><a href="/3">three</a></div><p style="visibility:hidden">four</p>` +
-          `<input type="hidden" name="csrf" value="tok"><a href="/5">five</a>`,
+          `<input type="hidden" name="csrf" value="tok"><a href="/5">five</a>` +
+          // What the browser marked as not rendered (a stylesheet's display: none).
+          `<nav class="menu" ${NOT_RENDERED_ATTR}><a href="/6">six</a></nav>`,
       ),
     );
-    expect(p.html).not.toMatch(/one|two|three|four|csrf|tok/);
+    expect(p.html).not.toMatch(/one|two|three|four|csrf|tok|six/);
     expect(names(p)).toEqual(["five"]);
   });
 

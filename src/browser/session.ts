@@ -1,5 +1,10 @@
 import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playwright";
-import type { Action, ElementKind, ElementLocator } from "../contracts/action.ts";
+import {
+  type Action,
+  type ElementKind,
+  type ElementLocator,
+  NOT_RENDERED_ATTR,
+} from "../contracts/action.ts";
 import { InputError } from "../contracts/errors.ts";
 import type { Logger } from "../log.ts";
 import { closestNames } from "../simplify/closest.ts";
@@ -88,9 +93,11 @@ function elementState(css: string): ElementState {
 }
 
 /**
- * Runs in the page: mirrors live form state into attributes (passwords and files excepted), then
- * returns the serialized document and its title, in one round trip (page.content() + page.title()
- * would be three).
+ * Runs in the page: mirrors live form state into attributes (passwords and files excepted), marks the
+ * outermost elements the browser does not render (NOT_RENDERED_ATTR; a stylesheet's display: none is
+ * not in the HTML), then returns the serialized document and its title, in one round trip
+ * (page.content() + page.title() would be three). Marks from an earlier observation are cleared first,
+ * so a menu opened since is seen open.
  */
 const REFLECT_FORM_STATE = `(() => {
   for (const el of document.querySelectorAll("input, textarea, select")) {
@@ -103,6 +110,20 @@ const REFLECT_FORM_STATE = `(() => {
     } else if (el.type !== "password" && el.type !== "file") {
       el.setAttribute("value", el.value);
     }
+  }
+  const mark = ${JSON.stringify(NOT_RENDERED_ATTR)};
+  for (const el of document.querySelectorAll("[" + mark + "]")) el.removeAttribute(mark);
+  const body = document.body;
+  if (body && typeof body.checkVisibility === "function") {
+    // Options, and what scripts and templates hold, have no box of their own: never marked; nor is
+    // display: contents, a box-less wrapper whose children are rendered.
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_ELEMENT, (el) => {
+      if (/^(SELECT|DATALIST|SCRIPT|STYLE|TEMPLATE|NOSCRIPT|svg)$/.test(el.tagName)) return NodeFilter.FILTER_REJECT;
+      if (el.checkVisibility() || getComputedStyle(el).display === "contents") return NodeFilter.FILTER_ACCEPT;
+      el.setAttribute(mark, "");
+      return NodeFilter.FILTER_REJECT;
+    });
+    while (walker.nextNode()) {}
   }
   const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "";
   return { html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), title: document.title };

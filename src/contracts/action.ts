@@ -56,3 +56,10 @@ export const SimplifiedPageSchema = z
   })
   .strict();
 export type SimplifiedPage = z.infer<typeof SimplifiedPageSchema>;
+
+/**
+ * The attribute the browser puts on elements it does not render (display: none from a stylesheet, a
+ * closed <details>, content-visibility: hidden) before handing the page over, so the simplifier can
+ * drop what a shopper cannot see although the HTML alone does not say so.
+ */
+export const NOT_RENDERED_ATTR = "data-shopsim-hidden";

@@ -3,6 +3,7 @@
  * builds its tree) that the simplifier reads, plus the visibility and text helpers every pass shares.
  * Everything here is iterative: pages may nest 10,000 levels deep.
  */
+import { NOT_RENDERED_ATTR } from "../contracts/action.ts";
 
 export interface DomNode {
   type: string;
@@ -69,7 +70,7 @@ const HIDDEN_STYLE = /(?:^|;|\s)(?:display\s*:\s*none|visibility\s*:\s*hidden)/i
 /** True when the element (not looking at its ancestors) is hidden from a sighted shopper. */
 export function isHidden(el: DomElement): boolean {
   const a = el.attribs;
-  if (a.hidden !== undefined) return true;
+  if (a.hidden !== undefined || a[NOT_RENDERED_ATTR] !== undefined) return true;
   const ariaHidden = a["aria-hidden"];
   if (ariaHidden !== undefined && ariaHidden.trim().toLowerCase() === "true") return true;
   const style = a.style;
