@@ -668,6 +668,26 @@ describe("analyzeExperiment", () => {
     expect(shipped.warnings).toEqual([]);
   });
 
+  it("falls back to the trajectories of the sessions whose events could not be fetched, and says so", () => {
+    const sim = simulate(base, effect);
+    const lost = sim.assignments.filter((a) => a.arm === "treatment").slice(0, 3);
+    const events = new Map(sim.input.events);
+    const eventFailures = new Map<string, string>();
+    for (const a of lost) {
+      const sid = sim.input.sessionIdOf(a.job_id);
+      events.set(sid, null);
+      eventFailures.set(sid, "http://127.0.0.1:9/: fetch failed (ECONNREFUSED)");
+    }
+    const r = analyzeExperiment({ ...sim.input, events, eventFailures });
+    const [ctl, trt] = r.arms;
+    expect(trt?.sessions).toBe(40);
+    expect(trt?.metrics.find((m) => m.metric === "searches")?.source).toBe("mixed");
+    expect(ctl?.metrics.find((m) => m.metric === "searches")?.source).toBe("server");
+    expect(r.warnings).toEqual([
+      "arm treatment: the server-side events of 3 sessions could not be fetched from its shop (http://127.0.0.1:9/: fetch failed (ECONNREFUSED)); for them, searches, filters, bounce, cart and funnel come from the trajectories",
+    ]);
+  });
+
   it("applies Holm to the secondaries only", () => {
     const c = comparisonOf(shipped);
     const secondaries = c.metrics.filter((m) => m.role === "secondary");

@@ -49,6 +49,8 @@ export interface AnalysisInput {
   records: readonly SessionRecord[];
   /** Server-side events per session id; null when the arm's shop has no events API. */
   events: ReadonlyMap<string, readonly ShopEvent[] | null>;
+  /** Sessions whose events could not be fetched, with why (their metrics come from the trajectories). */
+  eventFailures?: ReadonlyMap<string, string>;
   runId: string;
   runDir: string;
   queue: string;
@@ -327,8 +329,11 @@ export function analyzeExperiment(
   const measured: Measured[] = [];
   const excluded: AbReport["run"]["excluded"] = [];
   const warnings: string[] = [];
+  const failedByArm = new Map<string, string[]>();
   for (const a of input.assignments) {
     const sid = input.sessionIdOf(a.job_id);
+    const failure = input.eventFailures?.get(sid);
+    if (failure !== undefined) failedByArm.set(a.arm, [...(failedByArm.get(a.arm) ?? []), failure]);
     const record = bySession.get(sid);
     if (!record) {
       excluded.push({ session_id: sid, arm: a.arm, reason: "no record (never started or failed for good)" });
@@ -353,7 +358,12 @@ export function analyzeExperiment(
   );
   for (const a of arms) {
     if (a.sessions === 0) warnings.push(`arm ${a.arm} has no analysable session`);
-    if (a.metrics.some((m) => m.source === "trajectory"))
+    const failed = failedByArm.get(a.arm) ?? [];
+    if (failed.length > 0)
+      warnings.push(
+        `arm ${a.arm}: the server-side events of ${failed.length} session${failed.length === 1 ? "" : "s"} could not be fetched from its shop (${failed[0]}); for ${failed.length === 1 ? "it" : "them"}, searches, filters, bounce, cart and funnel come from the trajectories`,
+      );
+    else if (a.metrics.some((m) => m.source === "trajectory"))
       warnings.push(
         `arm ${a.arm}: the shop has no events API; searches, filters, bounce, cart and funnel come from the trajectories`,
       );

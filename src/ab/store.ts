@@ -79,45 +79,109 @@ export async function readDesign(dir: string): Promise<DesignFile> {
 }
 
 const EventsLineSchema = z
-  .object({ session_id: z.string(), events: z.array(ShopEventSchema).nullable() })
+  .object({
+    session_id: z.string(),
+    events: z.array(ShopEventSchema).nullable(),
+    /** Why the events could not be fetched (events is then null). */
+    error: z.string().optional(),
+  })
   .strict();
+
+/** Each session's server-side events (null: the shop has none to give), and the sessions whose fetch failed. */
+export interface ServerEvents {
+  events: Map<string, ShopEvent[] | null>;
+  failures: Map<string, string>;
+}
+
+/** Attempts per session, and the wait before each retry. */
+const FETCH_RETRY_DELAYS_MS = [250, 1_000, 3_000];
 
 /**
  * Fetches each session's server-side events from the shop its arm ran on (the attempt's own shop
- * session) and writes them to `server-events.jsonl`. A shop without an events API gives null.
+ * session) and writes them to `server-events.jsonl`. A shop without an events API gives null. A fetch
+ * that fails (the shop went away after the run, a 5xx) is retried; if it still fails the session is
+ * recorded with the error and the others go on, so the analysis falls back to that session's
+ * trajectory instead of the experiment being lost.
  */
 export async function collectServerEvents(
   dir: string,
   records: readonly SessionRecord[],
   urlOfSession: (sessionId: string) => string | undefined,
-  signal?: AbortSignal,
-): Promise<Map<string, ShopEvent[] | null>> {
+  opts: { signal?: AbortSignal; retryDelaysMs?: readonly number[] } = {},
+): Promise<ServerEvents> {
+  const delays = opts.retryDelaysMs ?? FETCH_RETRY_DELAYS_MS;
   const clients = new Map<string, ShopClient>();
-  const out = new Map<string, ShopEvent[] | null>();
+  const events = new Map<string, ShopEvent[] | null>();
+  const failures = new Map<string, string>();
   const queue = [...records];
+  const fetchOne = async (client: ShopClient, r: SessionRecord): Promise<ShopEvent[] | null> => {
+    const shopSession = shopSessionOf({ session_id: r.session_id, attempt: r.attempt ?? 1 });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const got = await client.events(shopSession, opts.signal);
+        return got ? got.map((e) => ShopEventSchema.parse(e)) : null;
+      } catch (error) {
+        if (opts.signal?.aborted || attempt >= delays.length) throw error;
+        await sleep(delays[attempt]!, opts.signal);
+      }
+    }
+  };
   const worker = async () => {
     for (let r = queue.shift(); r; r = queue.shift()) {
       const url = urlOfSession(r.session_id);
       if (!url) continue;
       const client = clients.get(url) ?? new ShopClient(url);
       clients.set(url, client);
-      const events = await client.events(
-        shopSessionOf({ session_id: r.session_id, attempt: r.attempt ?? 1 }),
-        signal,
-      );
-      out.set(r.session_id, events ? events.map((e) => ShopEventSchema.parse(e)) : null);
+      try {
+        events.set(r.session_id, await fetchOne(client, r));
+      } catch (error) {
+        if (opts.signal?.aborted) throw error;
+        events.set(r.session_id, null);
+        failures.set(r.session_id, `${url}: ${describeFetchError(error)}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  const lines = [...out].map(([session_id, events]) => JSON.stringify({ session_id, events }));
+  const lines = [...events].map(([session_id, ev]) => {
+    const error = failures.get(session_id);
+    return JSON.stringify(
+      error === undefined ? { session_id, events: ev } : { session_id, events: ev, error },
+    );
+  });
   await writeFile(join(dir, AB_FILES.events), lines.length > 0 ? `${lines.join("\n")}\n` : "");
-  return out;
+  return { events, failures };
 }
 
-export async function readServerEvents(dir: string): Promise<Map<string, ShopEvent[] | null>> {
+function describeFetchError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+  // fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, a reset, a bad certificate).
+  return cause?.code
+    ? `${error.message} (${cause.code})`
+    : cause?.message
+      ? `${error.message} (${cause.message})`
+      : error.message;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+export async function readServerEvents(dir: string): Promise<ServerEvents> {
   const path = join(dir, AB_FILES.events);
-  const out = new Map<string, ShopEvent[] | null>();
-  if (!existsSync(path)) return out;
+  const events = new Map<string, ShopEvent[] | null>();
+  const failures = new Map<string, string>();
+  if (!existsSync(path)) return { events, failures };
   const lines = (await readFile(path, "utf8")).split("\n");
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
@@ -128,20 +192,21 @@ export async function readServerEvents(dir: string): Promise<Map<string, ShopEve
       throw new InputError(`${path}:${i + 1}`, `not valid JSON (${(error as Error).message})`);
     }
     const row = parseOrThrow(EventsLineSchema, data, `${path}:${i + 1}`);
-    out.set(row.session_id, row.events);
+    events.set(row.session_id, row.events);
+    if (row.error !== undefined) failures.set(row.session_id, row.error);
   }
-  return out;
+  return { events, failures };
 }
 
 /** Reads an experiment directory and analyses it; `experiment` may override the stored one (alpha, metrics …). */
 export async function analyzeDir(
   dir: string,
-  opts: { experiment?: DesignFile["experiment"]; events?: Map<string, ShopEvent[] | null> } = {},
+  opts: { experiment?: DesignFile["experiment"]; events?: ServerEvents } = {},
 ): Promise<ReturnType<typeof analyzeExperiment>> {
   const design = await readDesign(dir);
   const runDir = join(dir, AB_FILES.run);
   const { manifest, sessions } = await readRun(runDir);
-  const events = opts.events ?? (await readServerEvents(dir));
+  const { events, failures } = opts.events ?? (await readServerEvents(dir));
   const input: AnalysisInput = {
     experiment: opts.experiment ?? design.experiment,
     arms: design.arms.map((a) => ({ name: a.name, source: a.source })),
@@ -149,6 +214,7 @@ export async function analyzeDir(
     personas: new Map(design.personas.map((p) => [p.id, p])),
     records: sessions,
     events,
+    eventFailures: failures,
     runId: design.run_id,
     runDir,
     queue: design.queue,
