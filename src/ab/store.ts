@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { InputError, parseOrThrow } from "../contracts/errors.ts";
 import { ExperimentSchema } from "../contracts/experiment.ts";
@@ -93,7 +94,7 @@ export interface ServerEvents {
   failures: Map<string, string>;
 }
 
-/** Attempts per session, and the wait before each retry. */
+/** The wait before each retry of a session's events (so four attempts in all). */
 const FETCH_RETRY_DELAYS_MS = [250, 1_000, 3_000];
 
 /**
@@ -122,7 +123,7 @@ export async function collectServerEvents(
         return got ? got.map((e) => ShopEventSchema.parse(e)) : null;
       } catch (error) {
         if (opts.signal?.aborted || attempt >= delays.length) throw error;
-        await sleep(delays[attempt]!, opts.signal);
+        await delay(delays[attempt]!, undefined, opts.signal ? { signal: opts.signal } : {});
       }
     }
   };
@@ -161,20 +162,6 @@ function describeFetchError(error: unknown): string {
     : cause?.message
       ? `${error.message} (${cause.message})`
       : error.message;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 export async function readServerEvents(dir: string): Promise<ServerEvents> {
