@@ -1,59 +1,6 @@
 import { z } from "zod";
+import { US_STATES } from "../src/contracts/scenario.ts";
 import { round2 } from "./catalog/types.ts";
-
-export const US_STATES: Readonly<Record<string, string>> = {
-  AL: "Alabama",
-  AK: "Alaska",
-  AZ: "Arizona",
-  AR: "Arkansas",
-  CA: "California",
-  CO: "Colorado",
-  CT: "Connecticut",
-  DE: "Delaware",
-  DC: "District of Columbia",
-  FL: "Florida",
-  GA: "Georgia",
-  HI: "Hawaii",
-  ID: "Idaho",
-  IL: "Illinois",
-  IN: "Indiana",
-  IA: "Iowa",
-  KS: "Kansas",
-  KY: "Kentucky",
-  LA: "Louisiana",
-  ME: "Maine",
-  MD: "Maryland",
-  MA: "Massachusetts",
-  MI: "Michigan",
-  MN: "Minnesota",
-  MS: "Mississippi",
-  MO: "Missouri",
-  MT: "Montana",
-  NE: "Nebraska",
-  NV: "Nevada",
-  NH: "New Hampshire",
-  NJ: "New Jersey",
-  NM: "New Mexico",
-  NY: "New York",
-  NC: "North Carolina",
-  ND: "North Dakota",
-  OH: "Ohio",
-  OK: "Oklahoma",
-  OR: "Oregon",
-  PA: "Pennsylvania",
-  RI: "Rhode Island",
-  SC: "South Carolina",
-  SD: "South Dakota",
-  TN: "Tennessee",
-  TX: "Texas",
-  UT: "Utah",
-  VT: "Vermont",
-  VA: "Virginia",
-  WA: "Washington",
-  WV: "West Virginia",
-  WI: "Wisconsin",
-  WY: "Wyoming",
-};
 
 const trimmed = (min: number, max: number, message: string) =>
   z.string({ error: message }).trim().min(min, message).max(max, `${message} (at most ${max} characters)`);
@@ -75,7 +22,7 @@ export const AddressSchema = z.object({
   city: trimmed(2, 60, "Enter your city"),
   state: z
     .string({ error: "Choose your state" })
-    .refine((s) => s in US_STATES, "Choose your state from the list"),
+    .refine((s) => Object.hasOwn(US_STATES, s), "Choose your state from the list"),
   zip: z
     .string({ error: "Enter your ZIP code" })
     .trim()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadYamlFile } from "../src/config/files.ts";
 import type { Action } from "../src/contracts/action.ts";
-import { type Persona, PersonaFileSchema, type Scenario } from "../src/contracts/scenario.ts";
+import { type Persona, PersonaFileSchema, type Scenario, US_STATES } from "../src/contracts/scenario.ts";
 import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
 import type { Decision, Observation } from "../src/policy/types.ts";
 import { simplify } from "../src/simplify/index.ts";
@@ -74,5 +74,32 @@ describe("heuristic shopper", () => {
     const third = await decide(shopper, productPage(null));
     expect(third.action).toEqual({ type: "back" });
     expect(third.rationale).toMatch(/already ruled out “Acme Wireless Headphones”/);
+  });
+
+  it("chooses its state in a drop-down list that shows state names or codes", async () => {
+    const a = persona.shipping_address;
+    const field = (label: string, value: string | undefined) =>
+      `<label>${label} <input name="${label.toLowerCase().replace(/ /g, "_")}" value="${value ?? ""}"></label>`;
+    const checkout = (option: (code: string, name: string) => string) =>
+      observe(
+        "https://shop.test/checkout",
+        `<main><h1>Checkout</h1><form>${field("Full name", a.full_name)}${field("Email", a.email)}
+         ${field("Street address", a.address1)}${field("City", a.city)}
+         <label>State <select name="region"><option value="">Choose…</option>${Object.entries(US_STATES)
+           .map(([code, name]) => `<option value="${code}">${option(code, name)}</option>`)
+           .join("")}</select></label>${field("ZIP code", a.zip)}<button>Place order</button></form></main>`,
+      );
+    const byName = checkout((_, name) => name);
+    // The observation shows the names only: the codes are the shop's business.
+    expect(byName.html).not.toContain(`value="${a.state}"`);
+    const named = await decide(new HeuristicShopper(persona, scenario, 1), byName);
+    expect(named.action).toEqual({ type: "select", name: "state", value: US_STATES[a.state] });
+    expect(named.rationale).toContain(`I choose ${US_STATES[a.state]}`);
+
+    const coded = await decide(
+      new HeuristicShopper(persona, scenario, 1),
+      checkout((code) => code),
+    );
+    expect(coded.action).toEqual({ type: "select", name: "state", value: a.state });
   });
 });

@@ -134,7 +134,7 @@ function metrics(records: readonly SessionRecord[]): Metrics {
     sortedByPrice:
       share(records, (r) =>
         r.steps.some(
-          (s) => s.action?.type === "select" && /sort/.test(s.action.name) && /price/.test(s.action.value),
+          (s) => s.action?.type === "select" && /sort/.test(s.action.name) && /price/i.test(s.action.value),
         ),
       ) ?? 0,
     boughtNow: share(purchases, (r) =>

@@ -1,6 +1,7 @@
+import { US_STATES } from "../../src/contracts/scenario.ts";
 import type { Order } from "../../src/contracts/shop.ts";
 import type { Product } from "../catalog/types.ts";
-import { type Address, FREE_SHIPPING_THRESHOLD, SHIPPING_METHODS, US_STATES } from "../checkout.ts";
+import { type Address, FREE_SHIPPING_THRESHOLD, SHIPPING_METHODS } from "../checkout.ts";
 import { html, money, type SafeHtml } from "../html.ts";
 import type { CartLine } from "../state.ts";
 import { layout, type PageContext } from "./layout.ts";

@@ -280,8 +280,9 @@ function outAttrs(
     } else if (key === "value" && (tag === "input" || tag === "option")) {
       // Boxes are clicked, not filled: their value is the server's business (their label names them).
       if (kind === "checkbox" || kind === "radio") continue;
-      // An option whose value is its text says it once (a select action accepts either).
-      if (tag === "option" && sameWords(raw, textOf(el, { limit: raw.length + 20, budget: 20 }))) continue;
+      // An option is chosen by its text (a select action accepts the text or the value), so one with
+      // text shows only that: codes such as "CA" or "sku-1187" cost tokens and tell a shopper nothing.
+      if (tag === "option" && (el.attribs.label?.trim() || textOf(el, { limit: 1, budget: 20 }))) continue;
       // An empty field shows no value (a missing value attribute reads as empty).
       if (raw === "" && kind === "text_input") continue;
       attrs.push(["value", cap(raw, 1000)]);
@@ -302,10 +303,6 @@ function outAttrs(
 }
 
 const normWords = (s: string) => collapse(s).trim().toLowerCase();
-
-function sameWords(a: string, b: string): boolean {
-  return normWords(a) === normWords(b);
-}
 
 /**
  * Whether an aria-label only repeats the element's visible text (a product card labelled with the
@@ -416,6 +413,21 @@ function humanize(s: string): string {
   return s.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[[\]]/g, " ");
 }
 
+/** A `<label>` that belongs to another control: one it names with `for`, or one inside it. */
+function labelsAnother(n: DomElement): boolean {
+  if (n.name !== "label") return false;
+  if (n.attribs.for) return true;
+  const stack: DomNode[] = [...n.children];
+  for (let budget = 60; stack.length > 0 && budget > 0; budget--) {
+    const c = stack.pop()!;
+    if (!isElement(c)) continue;
+    if (c.name === "input" || c.name === "select" || c.name === "textarea" || c.name === "button")
+      return true;
+    stack.push(...c.children);
+  }
+  return false;
+}
+
 /** Text next to a control that has no label: the sibling before it (after it for boxes), or the cell to its left. */
 function adjacentText(el: DomElement, kind: ElementKind): string {
   const read = (n: DomNode | null, forward: boolean): string => {
@@ -424,7 +436,7 @@ function adjacentText(el: DomElement, kind: ElementKind): string {
         const t = collapse(n.data).trim();
         if (t) return t;
       } else if (isElement(n)) {
-        if (isRemoved(n) || interactiveKind(n) !== null) return "";
+        if (isRemoved(n) || interactiveKind(n) !== null || labelsAnother(n)) return "";
         const t = textOf(n, { limit: 60, budget: 60, skipControls: true });
         if (t) return t;
       }

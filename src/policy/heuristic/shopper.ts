@@ -1,6 +1,6 @@
 import { token_set_ratio, token_sort_ratio } from "fuzzball";
 import type { Action } from "../../contracts/action.ts";
-import type { Persona, Scenario } from "../../contracts/scenario.ts";
+import { type Persona, type Scenario, US_STATES } from "../../contracts/scenario.ts";
 import type { Step } from "../../contracts/trajectory.ts";
 import { mulberry32 } from "../../random.ts";
 import type { DecideInput, Decision, Policy } from "../types.ts";
@@ -475,8 +475,12 @@ export class HeuristicShopper implements Policy {
       if (!control || want === undefined || want === "") continue;
       if (control.tag === "select") {
         if (this.typed.has(`${page.url}#${control.name}`)) continue;
+        // A shopper knows their state both by its code and by its name, whichever the list shows.
+        const spelled = [want, field.key === "state" ? US_STATES[want as keyof typeof US_STATES] : undefined]
+          .filter((w): w is string => Boolean(w))
+          .map((w) => w.toLowerCase());
         const option = control.options.find(
-          (o) => o.value === want || o.label.toLowerCase() === String(want).toLowerCase(),
+          (o) => o.value === want || spelled.includes(o.label.trim().toLowerCase()),
         );
         if (option && !option.selected) {
           return this.act(
