@@ -311,6 +311,13 @@ describe("BrowserSession.act drives the real shop by element name", () => {
         ok: false,
         error: 'no element named "anything" on this page; this page has no named elements',
       });
+      // A name that only an object's prototype has is not on the page either.
+      for (const name of ["constructor", "__proto__", "toString"]) {
+        expect(await s.act({ type: "click", name }, {})).toEqual({
+          ok: false,
+          error: `no element named "${name}" on this page; this page has no named elements`,
+        });
+      }
     });
   });
 

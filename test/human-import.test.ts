@@ -742,6 +742,7 @@ describe("OPeRA", () => {
     expect(operaCategory("product_link")).toBe("product_view");
     expect(operaCategory("review")).toBe("detail");
     expect(operaCategory("something_else")).toBeNull();
+    expect(operaCategory("constructor")).toBeNull();
     expect(operaCategory(null)).toBeNull();
   });
 

@@ -286,6 +286,17 @@ describe("other shops' markup", () => {
 });
 
 describe("hostile input", () => {
+  it("treats tag names and roles such as constructor or toString as any other word", () => {
+    const p = run(
+      `<constructor>hi <b>there</b></constructor><div role="toString">x</div><span role="constructor">y</span>` +
+        `<valueOf><button>constructor</button></valueOf><p>ok</p>`,
+    );
+    expect(p.html).toBe(
+      '<constructor>hi there</constructor><div role="tostring">x</div><span role="constructor">y</span><valueof><button name="constructor">constructor</button></valueof><p>ok</p>',
+    );
+    expect(Object.keys(p.elements)).toEqual(["constructor"]);
+  });
+
   it("never writes a form inside a form, which a parser would drop (the DOM can hold one)", () => {
     // `</form>` inside a label clears the parser's form pointer, so the next <form> nests.
     const p = run("<form><label><form></form><form><button>Add to cart</button></form></label></form>");

@@ -487,7 +487,7 @@ export class BrowserSession {
     }
 
     const { name } = action;
-    const element = elements[name];
+    const element = Object.hasOwn(elements, name) ? elements[name] : undefined;
     if (!element) {
       const names = Object.keys(elements);
       const hint =

@@ -26,23 +26,24 @@ const MAX_ATTR_CHARS = 300;
 
 // --- what is interactive, and as what ----------------------------------------------------------
 
-const ROLE_KINDS: Record<string, ElementKind> = {
-  button: "button",
-  link: "link",
-  checkbox: "checkbox",
-  switch: "checkbox",
-  menuitemcheckbox: "checkbox",
-  radio: "radio",
-  menuitemradio: "radio",
-  option: "option",
-  treeitem: "option",
-  menuitem: "button",
-  tab: "button",
-  textbox: "text_input",
-  searchbox: "text_input",
-  combobox: "button",
-  spinbutton: "text_input",
-};
+// Maps, not objects: tag names and roles come from the page, and `constructor` must not find Object.
+const ROLE_KINDS = new Map<string, ElementKind>([
+  ["button", "button"],
+  ["link", "link"],
+  ["checkbox", "checkbox"],
+  ["switch", "checkbox"],
+  ["menuitemcheckbox", "checkbox"],
+  ["radio", "radio"],
+  ["menuitemradio", "radio"],
+  ["option", "option"],
+  ["treeitem", "option"],
+  ["menuitem", "button"],
+  ["tab", "button"],
+  ["textbox", "text_input"],
+  ["searchbox", "text_input"],
+  ["combobox", "button"],
+  ["spinbutton", "text_input"],
+]);
 
 const BUTTON_INPUTS = new Set(["submit", "button", "reset", "image", "file"]);
 
@@ -74,7 +75,7 @@ export function interactiveKind(el: DomElement): ElementKind | null {
     case "summary":
       return "button";
   }
-  const byRole = ROLE_KINDS[firstRole(el)];
+  const byRole = el.attribs.role ? ROLE_KINDS.get(firstRole(el)) : undefined;
   if (byRole) return byRole;
   if (el.name === "a" && el.attribs.href !== undefined) return "link";
   const editable = el.attribs.contenteditable;
@@ -214,7 +215,11 @@ const ARIA_STATE = new Set([
   "aria-selected",
   "aria-label",
 ]);
-const RENAME: Record<string, string> = { plaintext: "pre", xmp: "pre", listing: "pre" };
+const RENAME = new Map([
+  ["plaintext", "pre"],
+  ["xmp", "pre"],
+  ["listing", "pre"],
+]);
 /** Inline wrappers: unwrapped even around text, as a browser renders them. */
 const INLINE_GENERIC = new Set([
   "span",
@@ -244,7 +249,16 @@ const GENERIC = new Set(["div", "center", ...INLINE_GENERIC]);
  * reopens one), a heading in a heading or a p in a p, but written out and parsed again they come
  * apart, so the inner one is unwrapped.
  */
-const NO_NEST: Record<string, number> = { form: 1, p: 2, h1: 4, h2: 4, h3: 4, h4: 4, h5: 4, h6: 4 };
+const NO_NEST = new Map([
+  ["form", 1],
+  ["p", 2],
+  ["h1", 4],
+  ["h2", 4],
+  ["h3", 4],
+  ["h4", 4],
+  ["h5", 4],
+  ["h6", 4],
+]);
 
 const KEEP_EMPTY = new Set(["img", "input", "textarea", "select", "td", "th", "option", "br", "area"]);
 
@@ -699,10 +713,10 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     }
 
     let out: OutEl | null = null;
-    const noNest = NO_NEST[node.name] ?? 0;
+    const noNest = NO_NEST.get(node.name) ?? 0;
     if (!transparent && (noNest & f.within) === 0) {
       out = {
-        tag: RENAME[node.name] ?? node.name,
+        tag: RENAME.get(node.name) ?? node.name,
         name: kind === null ? null : "",
         attrs: outAttrs(node, kind, disabledCtx),
         children: [],

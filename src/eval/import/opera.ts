@@ -103,7 +103,7 @@ export function operaCategory(clickType: string | null): StepCategory | null {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "");
-  return CLICK_CATEGORIES[key] ?? null;
+  return Object.hasOwn(CLICK_CATEGORIES, key) ? (CLICK_CATEGORIES[key] ?? null) : null;
 }
 
 const ISO_RE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
