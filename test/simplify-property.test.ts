@@ -41,6 +41,7 @@ const attrsArb = (tag: string) =>
         disabled: fc.constant(""),
         checked: fc.constant(""),
         placeholder: words,
+        role: fc.constantFrom("button", "link", "checkbox", "presentation", "toString", "constructor"),
       },
       { requiredKeys: [] },
     )
@@ -76,6 +77,9 @@ const { tree } = fc.letrec<{ tree: Spec; node: Spec | string }>((tie) => ({
       "label",
       "span",
       "h3",
+      // Unknown elements, including names an object's prototype has.
+      "constructor",
+      "x-card",
     )
     .chain((tag) =>
       fc.record({
@@ -112,7 +116,7 @@ const page = fc
 /** Interactive elements counted with plain selectors on the parsed original: not the simplifier's code. */
 function countInteractive(html: string): number {
   const $ = load(html);
-  return $("a[href], button, input, select, textarea")
+  return $('a[href], button, input, select, textarea, [role="button"], [role="link"], [role="checkbox"]')
     .filter((_, el) => {
       if (el.name === "input" && ($(el).attr("type") ?? "").toLowerCase() === "hidden") return false;
       return $(el).closest('[hidden], [aria-hidden="true"], template, script, noscript').length === 0;

@@ -297,6 +297,14 @@ describe("hostile input", () => {
     expect(Object.keys(p.elements)).toEqual(["constructor"]);
   });
 
+  it("still shows and names a control that cannot nest where it is (a heading with role=button in a heading)", () => {
+    const html = '<h2>Deals <div><h3 role="button">More deals</h3></div></h2>';
+    const p = simplify(html, "https://shop.example/");
+    expect(p.html).toBe('<h2>Deals <span name="more_deals" role="button">More deals</span></h2>');
+    expect(Object.keys(p.elements)).toEqual(["more_deals"]);
+    expect(load(html)(p.elements.more_deals!.css).text()).toBe("More deals");
+  });
+
   it("never writes a form inside a form, which a parser would drop (the DOM can hold one)", () => {
     // `</form>` inside a label clears the parser's form pointer, so the next <form> nests.
     const p = run("<form><label><form></form><form><button>Add to cart</button></form></label></form>");

@@ -714,9 +714,12 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
 
     let out: OutEl | null = null;
     const noNest = NO_NEST.get(node.name) ?? 0;
-    if (!transparent && (noNest & f.within) === 0) {
+    // A control that cannot be written as itself here (a heading with role=button in a heading) is
+    // written as a span, so it is still shown and named.
+    const clash = (noNest & f.within) !== 0;
+    if (!transparent && (!clash || kind !== null)) {
       out = {
-        tag: RENAME.get(node.name) ?? node.name,
+        tag: clash ? "span" : (RENAME.get(node.name) ?? node.name),
         name: kind === null ? null : "",
         attrs: outAttrs(node, kind, disabledCtx),
         children: [],
@@ -737,7 +740,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       label: node.name === "label" ? node : f.label,
       disabled: disabledCtx,
       inHeading: f.inHeading || level > 0,
-      within: out ? f.within | noNest : f.within,
+      within: out && !clash ? f.within | noNest : f.within,
     };
     if (kind !== null && out !== null) {
       const label = ownLabel(node, kind, frame, index);
