@@ -80,13 +80,16 @@ describe("heuristic shopper", () => {
     const a = persona.shipping_address;
     const field = (label: string, value: string | undefined) =>
       `<label>${label} <input name="${label.toLowerCase().replace(/ /g, "_")}" value="${value ?? ""}"></label>`;
-    const checkout = (option: (code: string, name: string) => string) =>
+    const checkout = (
+      option: (code: string, name: string) => string,
+      tag = (code: string, name: string) => `<option value="${code}">${option(code, name)}</option>`,
+    ) =>
       observe(
         "https://shop.test/checkout",
         `<main><h1>Checkout</h1><form>${field("Full name", a.full_name)}${field("Email", a.email)}
          ${field("Street address", a.address1)}${field("City", a.city)}
          <label>State <select name="region"><option value="">Choose…</option>${Object.entries(US_STATES)
-           .map(([code, name]) => `<option value="${code}">${option(code, name)}</option>`)
+           .map(([code, name]) => tag(code, name))
            .join("")}</select></label>${field("ZIP code", a.zip)}<button>Place order</button></form></main>`,
       );
     const byName = checkout((_, name) => name);
@@ -101,5 +104,14 @@ describe("heuristic shopper", () => {
       checkout((code) => code),
     );
     expect(coded.action).toEqual({ type: "select", name: "state", value: a.state });
+
+    // Options named by a label attribute, with no text: shown and chosen by that label.
+    const labelled = checkout(
+      () => "",
+      (code, name) => `<option value="${code}" label="${name}"></option>`,
+    );
+    expect(labelled.html).toContain(`<option label="${US_STATES[a.state]}"></option>`);
+    const viaLabel = await decide(new HeuristicShopper(persona, scenario, 1), labelled);
+    expect(viaLabel.action).toEqual({ type: "select", name: "state", value: US_STATES[a.state] });
   });
 });

@@ -53,11 +53,12 @@ export function readPage(obs: Observation): PageModel {
       options: $el
         .find("option")
         .toArray()
-        .map((o) => ({
-          value: $(o).attr("value") ?? clean($(o).text()),
-          label: clean($(o).text()),
-          selected: $(o).is("[selected]"),
-        })),
+        .map((o) => {
+          // An option shows its text (or a label attribute); a value only when it has neither.
+          const label = clean($(o).text()) || clean($(o).attr("label") ?? "");
+          // (cheerio's attr("value") reads an option's text when it has no value attribute.)
+          return { value: o.attribs.value ?? label, label, selected: $(o).is("[selected]") };
+        }),
       context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
     });
   });
