@@ -36,21 +36,9 @@ interface Captured {
   ariaAi?: string;
 }
 
-/** Times `n` consecutive calls of `fn` after one untimed call; returns each call's ms. */
-function timeBlock(n: number, fn: () => unknown): number[] {
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return times;
-}
-
-/** Times `fn` `n` times after a warm-up of a tenth of that; returns each run's ms. */
-function timeRuns(n: number, fn: () => unknown): number[] {
-  for (let i = 0; i < Math.max(2, Math.ceil(n / 10)); i++) fn();
+/** Times `n` consecutive calls of `fn` after `warmUp` untimed ones (a tenth of `n`, at least 2); returns each call's ms. */
+function timeRuns(n: number, fn: () => unknown, warmUp = Math.max(2, Math.ceil(n / 10))): number[] {
+  for (let i = 0; i < warmUp; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = performance.now();
@@ -204,8 +192,8 @@ async function main(): Promise<void> {
       // 1.1× and 2.8× from run to run on the same page.
       const block = 5;
       for (let done = 0; done < largeRuns; done += block) {
-        parse.push(...timeBlock(block, () => load(p.html)));
-        simp.push(...timeBlock(block, () => simplify(p.html, p.url)));
+        parse.push(...timeRuns(block, () => load(p.html), 1));
+        simp.push(...timeRuns(block, () => simplify(p.html, p.url), 1));
       }
       const raw = countTokens(p.html);
       const simplified = countTokens(simplify(p.html, p.url).html);
