@@ -54,10 +54,10 @@ export function readPage(obs: Observation): PageModel {
         .find("option")
         .toArray()
         .map((o) => {
-          // An option shows its text (or a label attribute); a value only when it has neither.
-          const label = clean($(o).text()) || clean($(o).attr("label") ?? "");
-          // (cheerio's attr("value") reads an option's text when it has no value attribute.)
-          return { value: o.attribs.value ?? label, label, selected: $(o).is("[selected]") };
+          // An option shows its text (or a label attribute); a value only when it has neither. The
+          // attributes are read directly: cheerio's attr("value") returns the text when there is none.
+          const label = clean($(o).text()) || clean(o.attribs.label ?? "");
+          return { value: o.attribs.value ?? label, label, selected: o.attribs.selected !== undefined };
         }),
       context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
     });
