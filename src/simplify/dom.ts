@@ -92,19 +92,23 @@ const JUNK = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
 const JUNK_ALL = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/g;
 /** Collapses runs of whitespace (including non-breaking spaces) and drops control characters. */
 export function collapse(s: string): string {
-  const clean = JUNK.test(s) ? s.replace(JUNK_ALL, "") : s;
-  // Most text needs nothing done: scanning first avoids building a copy of every text node.
+  // Most text needs nothing done: one scan decides, so that no copy of it is built.
   let prevSpace = false;
-  for (let i = 0; i < clean.length; i++) {
-    const c = clean.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === 32) {
-      if (prevSpace) return clean.replace(WS, " ");
+      if (prevSpace) return rewrite(s);
       prevSpace = true;
-    } else if (c <= 13 ? c >= 9 : c > 127 && WS_CHAR.test(clean[i]!)) {
-      return clean.replace(WS, " ");
+    } else if (c < 32) {
+      return rewrite(s);
+    } else if (c > 126 && (c === 127 || c === 0xfffd || (c > 127 && WS_CHAR.test(s[i]!)))) {
+      return rewrite(s);
     } else prevSpace = false;
   }
-  return clean;
+  return s;
+}
+function rewrite(s: string): string {
+  return (JUNK.test(s) ? s.replace(JUNK_ALL, "") : s).replace(WS, " ");
 }
 const WS_CHAR = /\s/;
 

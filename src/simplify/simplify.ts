@@ -355,6 +355,8 @@ interface Frame {
   next: number;
   /** CSS steps of this element's element children, computed on first need (only for controls' ancestors). */
   childSegs: string[] | null;
+  /** This element's CSS path, computed on first need. */
+  path: string | null;
   /** Position among the parent's child nodes. */
   childIndex: number;
   label: DomElement | null;
@@ -660,6 +662,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     ownScope: null,
     next: 0,
     childSegs: null,
+    path: null,
     childIndex: 0,
     label: null,
     disabled: false,
@@ -707,7 +710,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       ownScope = openScope(node, f.scope, index);
       if (ownScope) scopes.push(ownScope);
     }
-    if (level > 0) {
+    // A scope named at entry, or a strong one already headed, ignores further headings: no need to read them.
+    if (level > 0 && !f.scope.fixed && !(f.scope.strong && f.scope.heading !== null)) {
       const text = textOf(node, { limit: 80 });
       if (slug(text)) deliverHeading(f.scope, text, level, 1);
     }
@@ -736,6 +740,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       ownScope,
       next: 0,
       childSegs: null,
+      path: null,
       childIndex: f.next - 1,
       label: node.name === "label" ? node : f.label,
       disabled: disabledCtx,
@@ -802,21 +807,64 @@ function escapeTitle(s: string): string {
 
 /** `#anchor > tag:nth-of-type(k) > …` from the nearest ancestor with a unique id (or from html). */
 function cssPath(frame: Frame, root: DomParent): string {
-  const segs: string[] = [];
-  for (let f: Frame | null = frame; f !== null && f.el !== null; f = f.parent) {
-    segs.push(f.seg || stepOf(f, root));
+  // Controls in one list share their ancestors' path: each ancestor's is built once. Iterative:
+  // pages may nest thousands deep.
+  const todo: Frame[] = [];
+  let f: Frame | null = frame;
+  while (f !== null && f.el !== null && f.path === null) {
+    todo.push(f);
     if (f.anchor) break;
+    f = f.parent;
   }
-  return segs.reverse().join(" > ");
+  let path = f !== null && f.el !== null && f.path !== null ? f.path : "";
+  for (let i = todo.length - 1; i >= 0; i--) {
+    const t = todo[i]!;
+    const step = t.seg || stepOf(t, root);
+    path = t.anchor || path === "" ? step : `${path} > ${step}`;
+    t.path = path;
+  }
+  return path;
 }
 
 const PLAIN_TAG = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const plainTags = new Map<string, boolean>();
+function isPlainTag(name: string): boolean {
+  let plain = plainTags.get(name);
+  if (plain === undefined) {
+    plain = PLAIN_TAG.test(name);
+    if (plainTags.size < 1000) plainTags.set(name, plain);
+  }
+  return plain;
+}
+
+/** Parents with more children than this have their children's steps computed once, for all of them. */
+const SMALL_PARENT = 24;
 
 /** `tag` when the element is the only one of its tag among its siblings, else `tag:nth-of-type(k)`. */
 function stepOf(frame: Frame, root: DomParent): string {
   const parent = frame.parent!;
+  const kids = parent.el ? parent.el.children : root.children;
+  if (parent.childSegs === null && kids.length <= SMALL_PARENT) {
+    // Few siblings: count them in place rather than building every sibling's step.
+    const me = kids[frame.childIndex]!;
+    if (!isElement(me)) return `:nth-child(1)`;
+    let position = 0;
+    let before = 0;
+    let same = 0;
+    for (let i = 0; i < kids.length; i++) {
+      const k = kids[i]!;
+      if (!isElement(k)) continue;
+      if (i <= frame.childIndex) position++;
+      if (k.name === me.name) {
+        same++;
+        if (i < frame.childIndex) before++;
+      }
+    }
+    // Odd tag names (`<a<div>` from broken markup) are matched by position: selector engines disagree on escaped type selectors.
+    if (!isPlainTag(me.name)) return `:nth-child(${position})`;
+    return same === 1 ? me.name : `${me.name}:nth-of-type(${before + 1})`;
+  }
   if (parent.childSegs === null) {
-    const kids = parent.el ? parent.el.children : root.children;
     const counts = new Map<string, number>();
     for (const k of kids) if (isElement(k)) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
     const seen = new Map<string, number>();
@@ -828,8 +876,7 @@ function stepOf(frame: Frame, root: DomParent): string {
       position++;
       const n = (seen.get(k.name) ?? 0) + 1;
       seen.set(k.name, n);
-      // Odd tag names (`<a<div>` from broken markup) are matched by position: selector engines disagree on escaped type selectors.
-      if (!PLAIN_TAG.test(k.name)) segs[i] = `:nth-child(${position})`;
+      if (!isPlainTag(k.name)) segs[i] = `:nth-child(${position})`;
       else segs[i] = counts.get(k.name) === 1 ? k.name : `${k.name}:nth-of-type(${n})`;
     }
     parent.childSegs = segs;
