@@ -128,26 +128,39 @@ export function trimChildren(tag: string, children: Out[]): Out[] {
 
 /** Serializes the output tree without recursion. */
 export function serialize(roots: readonly Out[]): string {
-  const parts: string[] = [];
-  const stack: (Out | { close: string })[] = [];
+  let html = "";
+  // `null` on the stack closes the innermost open element (its tag is on `open`).
+  const stack: (Out | null)[] = [];
+  const open: string[] = [];
   for (let i = roots.length - 1; i >= 0; i--) stack.push(roots[i]!);
   while (stack.length > 0) {
     const item = stack.pop()!;
+    if (item === null) {
+      html += closeTag(open.pop()!);
+      continue;
+    }
     if (typeof item === "string") {
-      parts.push(escapeText(item));
+      html += escapeText(item);
       continue;
     }
-    if ("close" in item) {
-      parts.push(item.close);
-      continue;
-    }
-    let open = `<${item.tag}`;
-    if (item.name !== null) open += ` name="${escapeAttr(item.name)}"`;
-    for (const [k, v] of item.attrs) open += v === null ? ` ${k}` : ` ${k}="${escapeAttr(v)}"`;
-    parts.push(`${open}>`);
+    html += `<${item.tag}`;
+    if (item.name !== null) html += ` name="${escapeAttr(item.name)}"`;
+    for (const [k, v] of item.attrs) html += v === null ? ` ${k}` : ` ${k}="${escapeAttr(v)}"`;
+    html += ">";
     if (VOID_TAGS.has(item.tag)) continue;
-    stack.push({ close: `</${item.tag}>` });
+    open.push(item.tag);
+    stack.push(null);
     for (let i = item.children.length - 1; i >= 0; i--) stack.push(item.children[i]!);
   }
-  return parts.join("");
+  return html;
+}
+
+const closeTags = new Map<string, string>();
+function closeTag(tag: string): string {
+  let close = closeTags.get(tag);
+  if (close === undefined) {
+    close = `</${tag}>`;
+    if (closeTags.size < 1000) closeTags.set(tag, close);
+  }
+  return close;
 }

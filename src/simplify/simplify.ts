@@ -389,27 +389,31 @@ function indexDocument(root: DomParent): DocIndex {
   const byId = new Map<string, DomElement>();
   const labelFor = new Map<string, DomElement>();
   let title: string | null = null;
-  const stack: DomNode[] = [root];
+  const stack: DomElement[] = [];
+  const pushKids = (kids: DomNode[]): void => {
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const k = kids[i]!;
+      if (isElement(k)) stack.push(k);
+    }
+  };
+  pushKids(root.children);
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (!isElement(node)) {
-      if (node === root) for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
-      continue;
-    }
+    const name = node.name;
     const id = node.attribs.id;
     if (id) {
-      idCount.set(id, (idCount.get(id) ?? 0) + 1);
-      if (!byId.has(id)) byId.set(id, node);
+      const n = idCount.get(id);
+      idCount.set(id, (n ?? 0) + 1);
+      if (n === undefined) byId.set(id, node);
     }
-    if (node.name === "label") {
+    if (name === "label") {
       const f = node.attribs.for;
       if (f && !labelFor.has(f)) labelFor.set(f, node);
-    } else if (node.name === "title" && title === null) {
+    } else if (name === "title" && title === null) {
       title = textOf(node, { limit: 300 });
     }
-    if (node.name === "template" || node.name === "svg") continue;
-    const kids = node.children;
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    if (name === "template" || name === "svg") continue;
+    pushKids(node.children);
   }
   return { idCount, byId, labelFor, title: title ?? "" };
 }
@@ -798,7 +802,11 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
 
   const title = index.title;
   const body = serialize(trimChildren("", top));
-  return { url, title, html: title ? `<title>${escapeTitle(title)}</title>${body}` : body, elements };
+  const out = title ? `<title>${escapeTitle(title)}</title>${body}` : body;
+  // The serializer concatenates; reading one character makes the engine flatten the result here, in
+  // the simplifier's time, rather than in whoever reads it first.
+  out.charCodeAt(0);
+  return { url, title, html: out, elements };
 }
 
 function escapeTitle(s: string): string {
