@@ -142,6 +142,14 @@ const CONTROL_TAGS = new Set(["select", "textarea", "input", "button"]);
  */
 export function textOf(root: DomNode, opts: TextOptions = {}): string {
   const limit = opts.limit ?? 120;
+  // The commonest case, an element holding one text (a link, a heading, a label), without the machinery.
+  if (isElement(root) && root.children.length === 1 && root.name !== "img" && root.name !== "br") {
+    const only = root.children[0]!;
+    if (isText(only)) {
+      const text = collapse(only.data).trim();
+      return text.length > limit * 2 ? text.slice(0, limit * 2) : text;
+    }
+  }
   let budget = opts.budget ?? 400;
   const parts: string[] = [];
   let length = 0;

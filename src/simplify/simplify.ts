@@ -100,8 +100,13 @@ interface Scope {
   /** Interactive elements inside, outside headings. */
   interactive: number;
   fallback: (() => string) | null;
-  /** Label of the first link directly in this scope: names an unheaded list item or row with several controls. */
-  firstLink: string | null;
+  /** The first link directly in this scope: its label names an unheaded list item or row with several controls. */
+  firstLink: Control | null;
+  /**
+   * An element whose aria-labelledby names an element further down: whether it names this scope is
+   * known when the scope closes. Until then it collects headings as an unnamed scope would.
+   */
+  pending: DomElement | null;
   prefix: string;
 }
 
@@ -273,7 +278,8 @@ function outAttrs(
 ): [string, string | null][] {
   const attrs: [string, string | null][] = [];
   const tag = el.name;
-  for (const key in el.attribs) {
+  const a = el.attribs;
+  for (const key in a) {
     const raw = el.attribs[key]!;
     if (BOOLEAN_ATTRS.has(key)) {
       if (key === "selected" && tag !== "option") continue;
@@ -326,7 +332,8 @@ function saysWhatItShows(children: readonly Out[], label: string): boolean {
   const want = normWords(label);
   let shown = "";
   let budget = 40;
-  const stack: Out[] = [...children].reverse();
+  const stack: Out[] = [];
+  for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   while (stack.length > 0 && budget-- > 0 && shown.length < want.length + 80) {
     const c = stack.pop()!;
     if (typeof c === "string") {
@@ -344,8 +351,9 @@ function saysWhatItShows(children: readonly Out[], label: string): boolean {
 interface Frame {
   el: DomElement | null;
   parent: Frame | null;
-  /** `#id` when the element's id is unique in the page (an anchor), else "" (see stepOf). */
-  seg: string;
+  /** The element's id: when unique in the page, its locator starts there. */
+  id: string;
+  /** The html element: locators start there at the latest. */
   anchor: boolean;
   out: OutEl | null;
   /** Where children's output goes (the parent's list for transparent html/body). */
@@ -376,46 +384,75 @@ interface Control {
   out: OutEl;
 }
 
+/**
+ * Ids (to know which are unique), label[for] targets and the title. The walk fills it as it goes (one
+ * pass over the page, not two); a lookup it cannot answer yet, a reference to an element further down,
+ * either waits for the end of the walk or, where it cannot wait, completes the index with a pass of its own.
+ */
 interface DocIndex {
   idCount: Map<string, number>;
   byId: Map<string, DomElement>;
   labelFor: Map<string, DomElement>;
-  title: string;
+  title: string | null;
+  /** Every element of the page is in it. */
+  complete: boolean;
 }
 
-/** Pass 1: ids (to know which are unique), label[for] targets and the title. Template contents are not in the DOM a browser queries. */
-function indexDocument(root: DomParent): DocIndex {
-  const idCount = new Map<string, number>();
-  const byId = new Map<string, DomElement>();
-  const labelFor = new Map<string, DomElement>();
-  let title: string | null = null;
-  const stack: DomElement[] = [];
-  const pushKids = (kids: DomNode[]): void => {
+function newIndex(): DocIndex {
+  return { idCount: new Map(), byId: new Map(), labelFor: new Map(), title: null, complete: false };
+}
+
+function indexElement(index: DocIndex, node: DomElement): void {
+  if (index.complete) return;
+  const id = node.attribs.id;
+  if (id) {
+    const n = index.idCount.get(id);
+    index.idCount.set(id, (n ?? 0) + 1);
+    if (n === undefined) index.byId.set(id, node);
+  }
+  const name = node.name;
+  if (name === "label") {
+    const f = node.attribs.for;
+    if (f && !index.labelFor.has(f)) index.labelFor.set(f, node);
+  } else if (name === "title" && index.title === null) {
+    index.title = textOf(node, { limit: 300 });
+  }
+}
+
+/** Indexes an element and its subtree. Template contents are not in the DOM a browser queries. */
+function indexSubtree(index: DocIndex, top: DomElement): void {
+  const stack: DomElement[] = [top];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    indexElement(index, node);
+    if (node.name === "template" || node.name === "svg") continue;
+    const kids = node.children;
     for (let i = kids.length - 1; i >= 0; i--) {
       const k = kids[i]!;
       if (isElement(k)) stack.push(k);
     }
-  };
-  pushKids(root.children);
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const name = node.name;
-    const id = node.attribs.id;
-    if (id) {
-      const n = idCount.get(id);
-      idCount.set(id, (n ?? 0) + 1);
-      if (n === undefined) byId.set(id, node);
-    }
-    if (name === "label") {
-      const f = node.attribs.for;
-      if (f && !labelFor.has(f)) labelFor.set(f, node);
-    } else if (name === "title" && title === null) {
-      title = textOf(node, { limit: 300 });
-    }
-    if (name === "template" || name === "svg") continue;
-    pushKids(node.children);
   }
-  return { idCount, byId, labelFor, title: title ?? "" };
+}
+
+/** Replaces a partial index with one of the whole page. */
+function completeIndex(index: DocIndex, root: DomParent): void {
+  if (index.complete) return;
+  const full = newIndex();
+  for (const k of root.children) if (isElement(k)) indexSubtree(full, k);
+  index.idCount = full.idCount;
+  index.byId = full.byId;
+  index.labelFor = full.labelFor;
+  index.title = full.title;
+  index.complete = true;
+}
+
+/** Whether every id an element's aria-labelledby names is known (or can no longer turn up). */
+function labelledByKnown(el: DomElement, index: DocIndex): boolean {
+  if (index.complete) return true;
+  const ids = el.attribs["aria-labelledby"];
+  if (!ids) return true;
+  for (const id of ids.trim().split(/\s+/).slice(0, 5)) if (id && !index.byId.has(id)) return false;
+  return true;
 }
 
 function labelledByText(el: DomElement, index: DocIndex): string {
@@ -527,14 +564,14 @@ function newScope(parent: Scope | null, strong: boolean, tag = ""): Scope {
     interactive: 0,
     fallback: null,
     firstLink: null,
+    pending: null,
     prefix: "",
   };
 }
 
-/** Decides whether `el` is a scope and, if named at entry, its segment. */
-function openScope(el: DomElement, parent: Scope, index: DocIndex): Scope | null {
+/** A scope's name given by the element itself: aria-labelledby, aria-label, a fieldset's legend, a table's caption. */
+function fixedSegOf(el: DomElement, index: DocIndex): string {
   const tag = el.name;
-  const role = firstRole(el);
   const aria = labelledByText(el, index) || collapse(el.attribs["aria-label"] ?? "").trim();
   let fixedSeg = slug(aria);
   if (!fixedSeg && tag === "fieldset") {
@@ -545,7 +582,23 @@ function openScope(el: DomElement, parent: Scope, index: DocIndex): Scope | null
     const caption = el.children.find((c): c is DomElement => isElement(c) && c.name === "caption");
     if (caption) fixedSeg = slug(textOf(caption, { limit: 80 }));
   }
+  return fixedSeg;
+}
+
+/** Decides whether `el` is a scope and, if named at entry, its segment. */
+function openScope(el: DomElement, parent: Scope, index: DocIndex, root: DomParent): Scope | null {
+  const tag = el.name;
+  const role = firstRole(el);
   const strong = STRONG_TAGS.has(tag) || STRONG_ROLES.has(role);
+  const weak = !strong && (WEAK_TAGS.has(tag) || tag.includes("-"));
+  // `<section aria-labelledby="h">…<h2 id="h">`: the name comes later. A scope can wait for it; an
+  // element that is a scope only if named cannot, and has the index completed now.
+  let pending = false;
+  if (!labelledByKnown(el, index)) {
+    if (strong || weak) pending = true;
+    else completeIndex(index, root);
+  }
+  const fixedSeg = pending ? "" : fixedSegOf(el, index);
   if (fixedSeg) {
     const s = newScope(parent, true);
     s.seg = fixedSeg;
@@ -554,6 +607,7 @@ function openScope(el: DomElement, parent: Scope, index: DocIndex): Scope | null
   }
   if (strong) {
     const s = newScope(parent, true, tag);
+    if (pending) s.pending = el;
     if (tag === "tr") {
       s.fallback = () => {
         const th = el.children.find((c): c is DomElement => isElement(c) && c.name === "th");
@@ -566,7 +620,11 @@ function openScope(el: DomElement, parent: Scope, index: DocIndex): Scope | null
     }
     return s;
   }
-  if (WEAK_TAGS.has(tag) || tag.includes("-")) return newScope(parent, false);
+  if (weak) {
+    const s = newScope(parent, false);
+    if (pending) s.pending = el;
+    return s;
+  }
   return null;
 }
 
@@ -583,22 +641,38 @@ function deliverHeading(s: Scope, text: string, level: number, count: number): v
   }
 }
 
-function closeScope(s: Scope): void {
+/** Closes a scope at the end of its element: a pending name is settled, an unnamed weak scope names itself or passes its heading up. */
+function closeScope(s: Scope, index: DocIndex, root: DomParent): void {
   const parent = s.parent;
-  if (!s.fixed) {
-    if (s.strong) {
-      s.seg =
-        slug(s.heading ?? "") ||
-        (s.fallback ? slug(s.fallback()) : "") ||
-        (s.firstLink !== null && s.interactive >= 2 ? slug(s.firstLink) : "") ||
-        null;
-    } else if (s.heading !== null && s.headingCount === 1 && s.interactive > 0 && s.headingLevel >= 2) {
+  if (s.pending !== null) {
+    // The scope's content is indexed now; a name further down still needs the whole page.
+    if (!labelledByKnown(s.pending, index)) completeIndex(index, root);
+    const fixedSeg = fixedSegOf(s.pending, index);
+    s.pending = null;
+    if (fixedSeg) {
+      s.seg = fixedSeg;
+      s.fixed = true;
+      s.strong = true;
+    }
+  }
+  if (!s.fixed && !s.strong) {
+    if (s.heading !== null && s.headingCount === 1 && s.interactive > 0 && s.headingLevel >= 2) {
       s.seg = slug(s.heading) || null;
     } else if (s.heading !== null && parent) {
       deliverHeading(parent, s.heading, s.headingLevel, s.headingCount);
     }
   }
   if (parent) parent.interactive += s.interactive;
+}
+
+/** A strong scope's name, once its controls are labelled: its heading, a fallback, or its first link. */
+function nameStrongScope(s: Scope): void {
+  if (s.fixed || !s.strong) return;
+  s.seg =
+    slug(s.heading ?? "") ||
+    (s.fallback ? slug(s.fallback()) : "") ||
+    (s.firstLink !== null && s.interactive >= 2 ? slug(s.firstLink.label) : "") ||
+    null;
 }
 
 /** Hands a finished element to its parent's list: itself, its children (unwrapped), or nothing. */
@@ -649,7 +723,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
   const maxName = Math.max(10, opts.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH);
   const $ = load(typeof html === "string" ? html : String(html));
   const root = $.root()[0] as unknown as DomParent;
-  const index = indexDocument(root);
+  const index = newIndex();
 
   const rootScope: Scope = { ...newScope(null, true), fixed: true };
   const scopes: Scope[] = [];
@@ -658,7 +732,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
   const rootFrame: Frame = {
     el: null,
     parent: null,
-    seg: "",
+    id: "",
     anchor: true,
     out: null,
     sink: top,
@@ -680,7 +754,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     const kids = f.el ? f.el.children : root.children;
     if (f.next >= kids.length) {
       stack.pop();
-      if (f.ownScope) closeScope(f.ownScope);
+      if (f.ownScope) closeScope(f.ownScope, index, root);
       if (f.out) {
         finish(f, f.parent!.sink);
       }
@@ -694,16 +768,19 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     if (!isElement(node)) continue;
 
     if (node.name === "svg") {
+      indexElement(index, node);
       if (!isHidden(node)) {
         const label = svgLabel(node);
         if (label) pushOut(f.sink, ` ${label} `);
       }
       continue;
     }
-    if (isRemoved(node) || node.name === "title") continue;
+    if (isRemoved(node) || node.name === "title") {
+      indexSubtree(index, node);
+      continue;
+    }
+    indexElement(index, node);
 
-    const id = node.attribs.id;
-    const uniqueId = id !== undefined && id !== "" && index.idCount.get(id) === 1;
     const transparent = node.name === "html" || node.name === "body";
     const kind = f.el?.name === "select" ? null : interactiveKind(node);
     const disabledCtx = f.disabled || (node.name === "fieldset" && node.attribs.disabled !== undefined);
@@ -711,7 +788,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
 
     let ownScope: Scope | null = null;
     if (kind === null && !transparent && level === 0) {
-      ownScope = openScope(node, f.scope, index);
+      ownScope = openScope(node, f.scope, index, root);
       if (ownScope) scopes.push(ownScope);
     }
     // A scope named at entry, or a strong one already headed, ignores further headings: no need to read them.
@@ -736,8 +813,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     const frame: Frame = {
       el: node,
       parent: f,
-      seg: uniqueId ? `#${cssEscape(id)}` : "",
-      anchor: uniqueId || node.name === "html",
+      id: node.attribs.id ?? "",
+      anchor: node.name === "html",
       out,
       sink: out ? [] : f.sink,
       scope: ownScope ?? f.scope,
@@ -752,25 +829,26 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       within: out && !clash ? f.within | noNest : f.within,
     };
     if (kind !== null && out !== null) {
-      const label = ownLabel(node, kind, frame, index);
       const ariaDisabled = (node.attribs["aria-disabled"] ?? "").trim().toLowerCase() === "true";
-      controls.push({
+      // Labelled after the walk: a label may name its control from further down the page.
+      const control: Control = {
         frame,
         scope: f.scope,
         kind,
-        label,
-        segment: slug(label) || kind,
+        label: "",
+        segment: "",
         disabled: node.attribs.disabled !== undefined || ariaDisabled || disabledCtx,
         out,
-      });
+      };
+      controls.push(control);
       if (!f.inHeading) f.scope.interactive++;
       if (kind === "link" && f.scope.firstLink === null && ITEM_TAGS.has(f.scope.tag))
-        f.scope.firstLink = label;
+        f.scope.firstLink = control;
     }
     if (VOID_TAGS.has(node.name) && out) {
       // Void elements have no children worth walking; finish them now.
       const parentSink = f.sink;
-      if (ownScope) closeScope(ownScope);
+      if (ownScope) closeScope(ownScope, index, root);
       if (out.tag === "img" && !out.attrs.some(([key, v]) => key === "alt" && v)) continue;
       if (out.tag === "br") {
         pushOut(parentSink, " ");
@@ -782,8 +860,15 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     stack.push(frame);
   }
 
+  // Every element has been indexed now.
+  index.complete = true;
+  for (const c of controls) {
+    c.label = ownLabel(c.frame.el!, c.kind, c.frame, index);
+    c.segment = slug(c.label) || c.kind;
+  }
   // Scope prefixes, outermost first (scopes were opened in document order, parents before children).
   for (const s of scopes) {
+    nameStrongScope(s);
     const parentPrefix = s.parent?.prefix ?? "";
     s.prefix = s.seg ? joinName(parentPrefix, s.seg, maxName) : parentPrefix;
   }
@@ -797,10 +882,10 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     const base = prefix && last === c.segment ? prefix : joinName(prefix, c.segment, maxName);
     const name = registry.claim(base);
     c.out.name = name;
-    elements[name] = { css: cssPath(c.frame, root), kind: c.kind, label: c.label, disabled: c.disabled };
+    elements[name] = { css: cssPath(c.frame, root, index), kind: c.kind, label: c.label, disabled: c.disabled };
   }
 
-  const title = index.title;
+  const title = index.title ?? "";
   const body = serialize(trimChildren("", top));
   const out = title ? `<title>${escapeTitle(title)}</title>${body}` : body;
   // The serializer concatenates; reading one character makes the engine flatten the result here, in
@@ -814,21 +899,23 @@ function escapeTitle(s: string): string {
 }
 
 /** `#anchor > tag:nth-of-type(k) > …` from the nearest ancestor with a unique id (or from html). */
-function cssPath(frame: Frame, root: DomParent): string {
+function cssPath(frame: Frame, root: DomParent, index: DocIndex): string {
   // Controls in one list share their ancestors' path: each ancestor's is built once. Iterative:
   // pages may nest thousands deep.
   const todo: Frame[] = [];
+  const unique = (t: Frame): boolean => t.id !== "" && index.idCount.get(t.id) === 1;
   let f: Frame | null = frame;
   while (f !== null && f.el !== null && f.path === null) {
     todo.push(f);
-    if (f.anchor) break;
+    if (f.anchor || unique(f)) break;
     f = f.parent;
   }
   let path = f !== null && f.el !== null && f.path !== null ? f.path : "";
   for (let i = todo.length - 1; i >= 0; i--) {
     const t = todo[i]!;
-    const step = t.seg || stepOf(t, root);
-    path = t.anchor || path === "" ? step : `${path} > ${step}`;
+    const byId = unique(t);
+    const step = byId ? `#${cssEscape(t.id)}` : stepOf(t, root);
+    path = byId || t.anchor || path === "" ? step : `${path} > ${step}`;
     t.path = path;
   }
   return path;
