@@ -882,7 +882,12 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     const base = prefix && last === c.segment ? prefix : joinName(prefix, c.segment, maxName);
     const name = registry.claim(base);
     c.out.name = name;
-    elements[name] = { css: cssPath(c.frame, root, index), kind: c.kind, label: c.label, disabled: c.disabled };
+    elements[name] = {
+      css: cssPath(c.frame, root, index),
+      kind: c.kind,
+      label: c.label,
+      disabled: c.disabled,
+    };
   }
 
   const title = index.title ?? "";
