@@ -271,6 +271,29 @@ function cap(s: string, n = MAX_ATTR_CHARS): string {
   return s.length > n ? s.slice(0, n) : s;
 }
 
+/** What an attribute is to the output, by name: most (class, href, src, data-*) are nothing, found in one lookup. */
+const A_BOOLEAN = 1;
+const A_ARIA = 2;
+const A_ROLE = 3;
+const A_ALT = 4;
+const A_TYPE = 5;
+const A_VALUE = 6;
+const A_PLACEHOLDER = 7;
+const A_LABEL = 8;
+const A_SPAN = 9;
+const ATTR_KINDS = new Map<string, number>([
+  ...[...BOOLEAN_ATTRS].map((k): [string, number] => [k, A_BOOLEAN]),
+  ...[...ARIA_STATE].map((k): [string, number] => [k, A_ARIA]),
+  ["role", A_ROLE],
+  ["alt", A_ALT],
+  ["type", A_TYPE],
+  ["value", A_VALUE],
+  ["placeholder", A_PLACEHOLDER],
+  ["label", A_LABEL],
+  ["colspan", A_SPAN],
+  ["rowspan", A_SPAN],
+]);
+
 function outAttrs(
   el: DomElement,
   kind: ElementKind | null,
@@ -280,45 +303,59 @@ function outAttrs(
   const tag = el.name;
   const a = el.attribs;
   for (const key in a) {
-    const raw = el.attribs[key]!;
-    if (BOOLEAN_ATTRS.has(key)) {
-      if (key === "selected" && tag !== "option") continue;
-      if (key === "checked" && tag !== "input") continue;
-      attrs.push([key, null]);
-    } else if (ARIA_STATE.has(key)) {
-      const v = collapse(cap(raw)).trim();
-      if (v) attrs.push([key, v]);
-    } else if (key === "role") {
-      const r = firstRole(el);
-      if (r && r !== "presentation" && r !== "none" && r !== "generic") attrs.push(["role", r]);
-    } else if (key === "alt" && (tag === "img" || tag === "area" || (tag === "input" && kind === "button"))) {
-      attrs.push(["alt", collapse(cap(raw)).trim()]);
-    } else if (key === "type" && tag === "input") {
-      // "text" is what an input is by default; saying so costs tokens and tells nothing.
-      const type = inputType(el);
-      if (type !== "text") attrs.push(["type", type]);
-    } else if (key === "value" && (tag === "input" || tag === "option")) {
-      // Boxes are clicked, not filled: their value is the server's business (their label names them).
-      if (kind === "checkbox" || kind === "radio") continue;
-      // An option is chosen by its text (a select action accepts the text or the value), so one with
-      // text shows only that: codes such as "CA" or "sku-1187" cost tokens and tell a shopper nothing.
-      if (tag === "option" && (el.attribs.label?.trim() || textOf(el, { limit: 1, budget: 20 }))) continue;
-      // An empty field shows no value (a missing value attribute reads as empty).
-      if (raw === "" && kind === "text_input") continue;
-      attrs.push(["value", cap(raw, 1000)]);
-    } else if (key === "placeholder" && (tag === "input" || tag === "textarea")) {
-      attrs.push([key, collapse(cap(raw)).trim()]);
-    } else if (key === "label" && (tag === "option" || tag === "optgroup")) {
-      attrs.push([key, collapse(cap(raw)).trim()]);
-    } else if (
-      (key === "colspan" || key === "rowspan") &&
-      (tag === "td" || tag === "th") &&
-      raw.trim() !== "1"
-    ) {
-      attrs.push([key, cap(raw.trim(), 10)]);
+    const what = ATTR_KINDS.get(key);
+    if (what === undefined) continue;
+    const raw = a[key]!;
+    switch (what) {
+      case A_BOOLEAN:
+        if (key === "selected" && tag !== "option") continue;
+        if (key === "checked" && tag !== "input") continue;
+        attrs.push([key, null]);
+        break;
+      case A_ARIA: {
+        const v = collapse(cap(raw)).trim();
+        if (v) attrs.push([key, v]);
+        break;
+      }
+      case A_ROLE: {
+        const r = firstRole(el);
+        if (r && r !== "presentation" && r !== "none" && r !== "generic") attrs.push(["role", r]);
+        break;
+      }
+      case A_ALT:
+        if (tag === "img" || tag === "area" || (tag === "input" && kind === "button"))
+          attrs.push(["alt", collapse(cap(raw)).trim()]);
+        break;
+      case A_TYPE:
+        // "text" is what an input is by default; saying so costs tokens and tells nothing.
+        if (tag === "input") {
+          const type = inputType(el);
+          if (type !== "text") attrs.push(["type", type]);
+        }
+        break;
+      case A_VALUE:
+        if (tag !== "input" && tag !== "option") break;
+        // Boxes are clicked, not filled: their value is the server's business (their label names them).
+        if (kind === "checkbox" || kind === "radio") break;
+        // An option is chosen by its text (a select action accepts the text or the value), so one with
+        // text shows only that: codes such as "CA" or "sku-1187" cost tokens and tell a shopper nothing.
+        if (tag === "option" && (a.label?.trim() || textOf(el, { limit: 1, budget: 20 }))) break;
+        // An empty field shows no value (a missing value attribute reads as empty).
+        if (raw === "" && kind === "text_input") break;
+        attrs.push(["value", cap(raw, 1000)]);
+        break;
+      case A_PLACEHOLDER:
+        if (tag === "input" || tag === "textarea") attrs.push([key, collapse(cap(raw)).trim()]);
+        break;
+      case A_LABEL:
+        if (tag === "option" || tag === "optgroup") attrs.push([key, collapse(cap(raw)).trim()]);
+        break;
+      case A_SPAN:
+        if ((tag === "td" || tag === "th") && raw.trim() !== "1") attrs.push([key, cap(raw.trim(), 10)]);
+        break;
     }
   }
-  if (kind !== null && inheritedDisabled && el.attribs.disabled === undefined) attrs.push(["disabled", null]);
+  if (kind !== null && inheritedDisabled && a.disabled === undefined) attrs.push(["disabled", null]);
   return attrs;
 }
 
