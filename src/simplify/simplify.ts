@@ -58,7 +58,7 @@ function inputType(el: DomElement): string {
 }
 
 /** The kind of control an element is, or null when a shopper cannot act on it. */
-export function interactiveKind(el: DomElement): ElementKind | null {
+export function interactiveKind(el: DomElement, role: string = firstRole(el)): ElementKind | null {
   switch (el.name) {
     case "input": {
       const type = inputType(el);
@@ -75,7 +75,7 @@ export function interactiveKind(el: DomElement): ElementKind | null {
     case "summary":
       return "button";
   }
-  const byRole = el.attribs.role ? ROLE_KINDS.get(firstRole(el)) : undefined;
+  const byRole = role ? ROLE_KINDS.get(role) : undefined;
   if (byRole) return byRole;
   if (el.name === "a" && el.attribs.href !== undefined) return "link";
   const editable = el.attribs.contenteditable;
@@ -192,10 +192,10 @@ function idClassToken(el: DomElement): string {
   return "";
 }
 
-function headingLevel(el: DomElement): number {
+function headingLevel(el: DomElement, role: string): number {
   const n = el.name;
   if (n.length === 2 && n[0] === "h" && n[1]! >= "1" && n[1]! <= "6") return Number(n[1]);
-  if (firstRole(el) === "heading") return Number(el.attribs["aria-level"]) || 2;
+  if (role === "heading") return Number(el.attribs["aria-level"]) || 2;
   return 0;
 }
 
@@ -623,9 +623,14 @@ function fixedSegOf(el: DomElement, index: DocIndex): string {
 }
 
 /** Decides whether `el` is a scope and, if named at entry, its segment. */
-function openScope(el: DomElement, parent: Scope, index: DocIndex, root: DomParent): Scope | null {
+function openScope(
+  el: DomElement,
+  role: string,
+  parent: Scope,
+  index: DocIndex,
+  root: DomParent,
+): Scope | null {
   const tag = el.name;
-  const role = firstRole(el);
   const strong = STRONG_TAGS.has(tag) || STRONG_ROLES.has(role);
   const weak = !strong && (WEAK_TAGS.has(tag) || tag.includes("-"));
   // `<section aria-labelledby="h">…<h2 id="h">`: the name comes later. A scope can wait for it; an
@@ -819,13 +824,14 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     indexElement(index, node);
 
     const transparent = node.name === "html" || node.name === "body";
-    const kind = f.el?.name === "select" ? null : interactiveKind(node);
+    const role = firstRole(node);
+    const kind = f.el?.name === "select" ? null : interactiveKind(node, role);
     const disabledCtx = f.disabled || (node.name === "fieldset" && node.attribs.disabled !== undefined);
-    const level = f.inHeading ? 0 : headingLevel(node);
+    const level = f.inHeading ? 0 : headingLevel(node, role);
 
     let ownScope: Scope | null = null;
     if (kind === null && !transparent && level === 0) {
-      ownScope = openScope(node, f.scope, index, root);
+      ownScope = openScope(node, role, f.scope, index, root);
       if (ownScope) scopes.push(ownScope);
     }
     // A scope named at entry, or a strong one already headed, ignores further headings: no need to read them.
