@@ -161,6 +161,38 @@ describe("hierarchy and uniqueness", () => {
     ]);
   });
 
+  it("resolves names given from further down the page: label[for], aria-labelledby, ids repeated later", () => {
+    const p = run(
+      body(
+        // A box labelled by the label after it; a section and a div named by a heading inside them.
+        `<input type="checkbox" id="b1"><label for="b1">Acme (12)</label>` +
+          `<section aria-labelledby="h1"><h2 id="h1">Brand</h2><a href="/a">All brands</a></section>` +
+          `<div aria-labelledby="t1"><span id="t1">Size</span><button>Small</button><button>Large</button></div>` +
+          // A div named by text after it ends.
+          `<div aria-labelledby="t2"><button>Red</button></div><p id="t2">Colour</p>` +
+          // An id that is unique only until a later element repeats it is no anchor.
+          `<div id="twice"><button>Go</button></div><div id="twice"></div>` +
+          `<button aria-labelledby="lbl">x</button><span id="lbl">Buy now</span>`,
+      ),
+    );
+    expect(names(p)).toEqual([
+      "acme_12",
+      "brand.all_brands",
+      "size.small",
+      "size.large",
+      "colour.red",
+      "go",
+      "buy_now",
+    ]);
+    expect(p.elements.go!.css).toBe("html > body > div:nth-of-type(3) > button");
+    expect(p.elements.acme_12!.css).toBe("#b1");
+    // A list is a scope only when named: named by a heading after it, it has to look ahead at once.
+    const list = run(
+      body(`<ul aria-labelledby="h2"><li><a href="/s">Shoes</a></li></ul><h2 id="h2">Categories</h2>`),
+    );
+    expect(names(list)).toEqual(["categories.shoes"]);
+  });
+
   it("disambiguates duplicates with _2, _3 in document order, also against literal names", () => {
     const p = run(body(`<a href="/a">Add</a><a href="/b">Add</a><a href="/c">Add 2</a><a href="/d">Add</a>`));
     expect(names(p)).toEqual(["add", "add_2", "add_2_2", "add_3"]);
