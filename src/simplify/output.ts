@@ -126,9 +126,9 @@ export function trimChildren(tag: string, children: Out[]): Out[] {
   return children;
 }
 
-/** Serializes the output tree without recursion. */
-export function serialize(roots: readonly Out[]): string {
-  let html = "";
+/** Serializes the output tree without recursion, after `head` (already HTML). */
+export function serialize(roots: readonly Out[], head = ""): string {
+  const parts: string[] = [head];
   // `null` on the stack closes the innermost open element (its tag is on `open`).
   const stack: (Out | null)[] = [];
   const open: string[] = [];
@@ -136,23 +136,24 @@ export function serialize(roots: readonly Out[]): string {
   while (stack.length > 0) {
     const item = stack.pop()!;
     if (item === null) {
-      html += closeTag(open.pop()!);
+      parts.push(closeTag(open.pop()!));
       continue;
     }
     if (typeof item === "string") {
-      html += escapeText(item);
+      parts.push(escapeText(item));
       continue;
     }
-    html += `<${item.tag}`;
-    if (item.name !== null) html += ` name="${escapeAttr(item.name)}"`;
-    for (const [k, v] of item.attrs) html += v === null ? ` ${k}` : ` ${k}="${escapeAttr(v)}"`;
-    html += ">";
+    let tag = `<${item.tag}`;
+    if (item.name !== null) tag += ` name="${escapeAttr(item.name)}"`;
+    for (const [k, v] of item.attrs) tag += v === null ? ` ${k}` : ` ${k}="${escapeAttr(v)}"`;
+    parts.push(`${tag}>`);
     if (VOID_TAGS.has(item.tag)) continue;
     open.push(item.tag);
     stack.push(null);
     for (let i = item.children.length - 1; i >= 0; i--) stack.push(item.children[i]!);
   }
-  return html;
+  // One join: a flat string, so whoever reads the page does not pay for flattening a rope.
+  return parts.join("");
 }
 
 const closeTags = new Map<string, string>();

@@ -934,12 +934,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
   }
 
   const title = index.title ?? "";
-  const body = serialize(trimChildren("", top));
-  const out = title ? `<title>${escapeTitle(title)}</title>${body}` : body;
-  // The serializer concatenates; reading one character makes the engine flatten the result here, in
-  // the simplifier's time, rather than in whoever reads it first.
-  out.charCodeAt(0);
-  return { url, title, html: out, elements };
+  const head = title ? `<title>${escapeTitle(title)}</title>` : "";
+  return { url, title, html: serialize(trimChildren("", top), head), elements };
 }
 
 function escapeTitle(s: string): string {
