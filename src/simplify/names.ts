@@ -32,6 +32,8 @@ export const MAX_SEGMENT_CHARS = 40;
 /**
  * A label as a lowercase ascii snake_case segment: accents stripped, `&` → `and`, currency signs and
  * other punctuation dropped (`$25` → `25`, `men's` → `mens`), at most 5 words and 40 characters.
+ * A count in parentheses at the end is left out (`Officio (9)` → `officio`, `Reviews (1,204)` →
+ * `reviews`): counts change as the shopper filters or adds to the cart, and a name should not.
  * Returns "" when nothing readable is left.
  */
 export function slug(label: string): string {
@@ -47,9 +49,13 @@ export function slug(label: string): string {
 const SLUG_CACHE = new Map<string, string>();
 const SLUG_CACHE_SIZE = 20_000;
 
+/** A trailing count: `(9)`, `( 1,204 )`, `(12.5k)` is not one. */
+const TRAILING_COUNT = /\s*\(\s*\d[\d,.]*\s*\)\s*$/;
+
 function computeSlug(label: string): string {
-  const s = label
-    .slice(0, 400)
+  const head = label.slice(0, 400);
+  const uncounted = head.replace(TRAILING_COUNT, "");
+  const s = (/[\p{L}\p{N}]/u.test(uncounted) ? uncounted : head)
     .replace(TRANSLIT_RE, (c) => TRANSLIT[c] ?? " ")
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
