@@ -2,6 +2,7 @@ import { load } from "cheerio";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { simplify } from "../src/simplify/index.ts";
+import { checkSimplified } from "./helpers/simplify-checks.ts";
 
 // --- generated pages ---------------------------------------------------------------------------
 
@@ -111,73 +112,6 @@ const page = fc
   .array(tree, { minLength: 1, maxLength: 4 })
   .map((ts) => `<html><body>${ts.map(render).join("")}</body></html>`);
 
-// --- independent oracles -----------------------------------------------------------------------
-
-/** Interactive elements counted with plain selectors on the parsed original: not the simplifier's code. */
-function countInteractive(html: string): number {
-  const $ = load(html);
-  return $('a[href], button, input, select, textarea, [role="button"], [role="link"], [role="checkbox"]')
-    .filter((_, el) => {
-      if (el.name === "input" && ($(el).attr("type") ?? "").toLowerCase() === "hidden") return false;
-      return $(el).closest('[hidden], [aria-hidden="true"], template, script, noscript').length === 0;
-    })
-    .get().length;
-}
-
-const BOOL = new Set(["checked", "selected", "disabled", "required", "readonly", "multiple", "open"]);
-const VOID = new Set(["input", "img", "br", "area"]);
-
-/** Re-serializes a parsed fragment the way the simplifier writes: equal output means well-formed and stable. */
-function reserialize(html: string): string {
-  const $ = load(html, null, false);
-  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const parts: string[] = [];
-  const stack: unknown[] = [...($.root()[0]!.children as unknown[])].reverse();
-  while (stack.length > 0) {
-    const n = stack.pop() as
-      | { type: string; data?: string; name?: string; attribs?: Record<string, string>; children?: unknown[] }
-      | string;
-    if (typeof n === "string") {
-      parts.push(n);
-      continue;
-    }
-    if (n.type === "text") {
-      parts.push(esc(n.data!));
-      continue;
-    }
-    if (n.type !== "tag" && n.type !== "script" && n.type !== "style") continue;
-    const attrs = Object.entries(n.attribs!)
-      .map(([k, v]) => (BOOL.has(k) && v === "" ? ` ${k}` : ` ${k}="${esc(v).replace(/"/g, "&quot;")}"`))
-      .join("");
-    parts.push(`<${n.name}${attrs}>`);
-    if (VOID.has(n.name!)) continue;
-    stack.push(`</${n.name}>`);
-    for (const c of [...n.children!].reverse()) stack.push(c);
-  }
-  return parts.join("");
-}
-
-function checkPage(html: string, maxNameLength?: number): void {
-  const p = simplify(html, "https://shop.example/", maxNameLength ? { maxNameLength } : {});
-  const names = Object.keys(p.elements);
-  expect(names.length).toBe(countInteractive(html));
-  const $ = load(html);
-  const hits = new Set<unknown>();
-  for (const [name, loc] of Object.entries(p.elements)) {
-    expect(name).toMatch(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/);
-    expect(name.length).toBeLessThanOrEqual(maxNameLength ?? 100);
-    const hit = $(loc.css);
-    expect(hit.length, loc.css).toBe(1);
-    hits.add(hit[0]);
-  }
-  expect(hits.size).toBe(names.length);
-  const shown = [...p.html.matchAll(/ name="([^"]*)"/g)].map((m) => m[1]);
-  expect(new Set(shown).size).toBe(shown.length);
-  expect(new Set(shown)).toEqual(new Set(names));
-  expect(reserialize(p.html)).toBe(p.html);
-  expect(simplify(html, "https://shop.example/")).toEqual(simplify(html, "https://shop.example/"));
-}
-
 /**
  * CI replays one fixed sample so that a merge never hangs on a page nobody has seen; elsewhere each
  * run draws new pages (set FC_SEED to replay a failure fast-check reported).
@@ -188,14 +122,18 @@ if (fcSeed !== undefined) fc.configureGlobal({ seed: fcSeed });
 describe("simplify, on generated pages", () => {
   it("names every interactive element uniquely, with locators matching exactly it, and writes well-formed HTML", () => {
     fc.assert(
-      fc.property(page, (html) => checkPage(html)),
+      fc.property(page, (html) => {
+        checkSimplified(html);
+      }),
       { numRuns: 300 },
     );
   });
 
   it("keeps names within a short maxNameLength", () => {
     fc.assert(
-      fc.property(page, fc.integer({ min: 10, max: 40 }), (html, max) => checkPage(html, max)),
+      fc.property(page, fc.integer({ min: 10, max: 40 }), (html, max) => {
+        checkSimplified(html, max);
+      }),
       { numRuns: 100 },
     );
   });

@@ -265,6 +265,25 @@ const NO_NEST = new Map([
   ["h6", 4],
 ]);
 
+/** Start tags that close an open p (in a parser's button scope), and the elements that end that scope. */
+const CLOSES_P = new Set(
+  "address article aside blockquote center details dialog dir div dl dd dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li listing main menu nav ol p plaintext pre search section summary table ul xmp".split(
+    " ",
+  ),
+);
+const P_SCOPE_ENDS = new Set([
+  "applet",
+  "button",
+  "caption",
+  "html",
+  "marquee",
+  "object",
+  "table",
+  "td",
+  "th",
+  "template",
+]);
+
 const KEEP_EMPTY = new Set(["img", "input", "textarea", "select", "td", "th", "option", "br", "area"]);
 
 function cap(s: string, n = MAX_ATTR_CHARS): string {
@@ -409,6 +428,8 @@ interface Frame {
   inHeading: boolean;
   /** Written ancestors a parser will not nest inside themselves (NO_NEST bits). */
   within: number;
+  /** The nearest written `<p>` a block written here would close, as a parser reads it (or null). */
+  openP: OutEl | null;
 }
 
 interface Control {
@@ -788,6 +809,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     disabled: false,
     inHeading: false,
     within: 0,
+    openP: null,
   };
   const stack: Frame[] = [rootFrame];
 
@@ -853,6 +875,14 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
         children: [],
       };
     }
+    let openP = f.openP;
+    if (out !== null) {
+      // A page parsed in quirks mode can hold a table in a p, and unwrapping can bring a block into one;
+      // written out, a parser would close the p before the block. The p is written as a div instead.
+      if (openP !== null && CLOSES_P.has(out.tag)) openP.tag = "div";
+      if (out.tag === "p") openP = out;
+      else if (P_SCOPE_ENDS.has(out.tag)) openP = null;
+    }
     const frame: Frame = {
       el: node,
       parent: f,
@@ -870,6 +900,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       disabled: disabledCtx,
       inHeading: f.inHeading || level > 0,
       within: out && !clash ? f.within | noNest : f.within,
+      openP,
     };
     if (kind !== null && out !== null) {
       const ariaDisabled = (node.attribs["aria-disabled"] ?? "").trim().toLowerCase() === "true";
