@@ -2,10 +2,16 @@
  * Simplifier cost and size: median ms per page, and o200k_base tokens of the raw HTML, the simplified
  * HTML and Playwright's aria snapshot, for the sandbox shop's home, results, product, cart and checkout
  * pages as a real Chromium renders them; then large result listings (0.5–2 MB) against the time
- * cheerio itself takes to parse the same page.
+ * cheerio itself takes to parse the same page; then 258 pages saved from real sites (the
+ * htmlparser-benchmark corpus), rendered and measured the same way (`--real-rounds 0` skips them).
  *
- *   node bench/simplifier.ts [--runs 200] [--large-runs 60]
+ *   node bench/simplifier.ts [--runs 200] [--large-runs 60] [--real-rounds 3]
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { load } from "cheerio";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
@@ -22,11 +28,13 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "200" },
     "large-runs": { type: "string", default: "60" },
     "large-size": { type: "string", default: "100000" },
+    "real-rounds": { type: "string", default: "3" },
   },
 });
 const runs = Number(args.runs);
 const largeRuns = Number(args["large-runs"]);
 const largeSize = Number(args["large-size"]);
+const realRounds = Number(args["real-rounds"]);
 
 interface Captured {
   page: string;
@@ -212,9 +220,102 @@ async function main(): Promise<void> {
         `| ${p.page} | ${kb(Buffer.byteLength(p.html))} | ${fmt(pm, 1)} | ${fmt(sm, 1)} | ${fmt(sm / pm)}× | ${raw.toLocaleString("en-US")} | ${simplified.toLocaleString("en-US")} | ${fmt((100 * simplified) / raw, 1)}% |`,
       );
     }
+    await realPages(pool);
   } finally {
     await pool.close();
   }
+}
+
+/** Rank-based percentile of sorted numbers. */
+const pct = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/**
+ * Pages saved from real sites (the htmlparser-benchmark package's 258 pages: news, portals, blogs),
+ * served from loopback and rendered by Chromium like the shop's pages (their scripts run; requests to
+ * other origins are blocked), then measured the same way: tokens of the live DOM, the simplified page
+ * and the aria snapshot, and the simplifier's time against cheerio's parse (rounds of consecutive calls).
+ * The figures are per page: their p10, median, p90 and maximum over the corpus.
+ */
+async function realPages(pool: BrowserPool): Promise<void> {
+  if (realRounds <= 0) return;
+  const require = createRequire(import.meta.url);
+  const dir = join(dirname(require.resolve("htmlparser-benchmark/package.json")), "files");
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".html"))
+    .sort();
+  const server = createServer((req, res) => {
+    const file = (req.url ?? "/").slice(1).split("?")[0]!;
+    if (!files.includes(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(readFileSync(join(dir, file)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const pages: Captured[] = [];
+  let failed = 0;
+  try {
+    for (const file of files) {
+      const session = await pool.session({ origin });
+      try {
+        await session.goto(`/${file}`);
+        pages.push(await capture(session, file, true));
+      } catch {
+        failed++;
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    server.close();
+  }
+  const ratio: number[] = [];
+  const ms: number[] = [];
+  const share: number[] = [];
+  const vsAria: number[] = [];
+  const rawTokens: number[] = [];
+  const simplifiedTokens: number[] = [];
+  for (const p of pages) {
+    // These pages take 1–10 ms: a round is at least 50 ms of calls, so that no one collection decides it.
+    const start = performance.now();
+    simplify(p.html, p.url);
+    const calls = Math.max(10, Math.ceil(50 / Math.max(0.05, performance.now() - start)));
+    const parse: number[] = [];
+    const simp: number[] = [];
+    for (let r = 0; r < realRounds; r++) {
+      parse.push(meanOfRun(calls, () => load(p.html)));
+      simp.push(meanOfRun(calls, () => simplify(p.html, p.url)));
+    }
+    ms.push(median(simp));
+    ratio.push(median(simp) / median(parse));
+    const raw = countTokens(p.html);
+    const simplified = countTokens(simplify(p.html, p.url).html);
+    rawTokens.push(raw);
+    simplifiedTokens.push(simplified);
+    share.push(simplified / raw);
+    vsAria.push(simplified / Math.max(1, countTokens(p.aria ?? "")));
+  }
+  for (const a of [ratio, ms, share, vsAria, rawTokens, simplifiedTokens]) a.sort((x, y) => x - y);
+  const row = (label: string, a: number[], f: (n: number) => string) =>
+    console.log(`| ${label} | ${f(pct(a, 0.1))} | ${f(median(a))} | ${f(pct(a, 0.9))} | ${f(a.at(-1)!)} |`);
+  const n0 = (n: number) => Math.round(n).toLocaleString("en-US");
+  const percent = (n: number) => `${fmt(100 * n, 1)}%`;
+  console.log(
+    `\nPages from real sites (htmlparser-benchmark: ${pages.length} of ${files.length} rendered${failed ? `, ${failed} failed to load` : ""}), rendered by Chromium; per page, the median of ${realRounds} rounds of at least 50 ms of consecutive calls\n`,
+  );
+  console.log("| per page | p10 | median | p90 | max |");
+  console.log("|---|---:|---:|---:|---:|");
+  row("raw tokens", rawTokens, n0);
+  row("simplified tokens", simplifiedTokens, n0);
+  row("simplified / raw tokens", share, percent);
+  row("simplified / aria snapshot tokens", vsAria, (n) => fmt(n));
+  row("simplify ms", ms, (n) => fmt(n));
+  row("simplify / cheerio parse", ratio, (n) => `${fmt(n)}×`);
+  console.log(
+    `\nsimplified ≤ 5% of raw: ${share.filter((s) => s <= 0.05).length} pages; fewer tokens than the aria snapshot: ${vsAria.filter((v) => v < 1).length} of ${pages.length} pages`,
+  );
 }
 
 await main();
