@@ -139,6 +139,31 @@ describe("labels", () => {
     ]);
   });
 
+  it("names a link with nothing to read after where it goes, skipping ids, dates and hashes", () => {
+    const p = run(
+      body(
+        `<a href="/world/2013/05/15/fish-moving-to-cooler-waters.html"><img src="/a.jpg"></a>` +
+          `<a href="https://www.facebook.com/WSJ"><img src="/f.png" alt=""></a>` +
+          `<a href="https://twitter.com/"><i class="icon"></i></a>` +
+          `<a href="/dp/B0CX23V2ZK/ref=sr_1_1"><img src="/p.jpg"></a>` +
+          `<a href="/license/730292e8-bcd7-11e2-9b09"></a><a href="mailto:help@shop.example"></a>` +
+          `<a href="javascript:void(0)"></a><a href="/c/home-kitchen/" aria-label="Kitchen"></a>`,
+      ),
+    );
+    expect(names(p)).toEqual([
+      "fish_moving_to_cooler_waters",
+      "wsj",
+      "twitter_com",
+      "link",
+      "license",
+      "email_help",
+      "link_2",
+      "kitchen",
+    ]);
+    // The label stays what the page says (nothing); only the name reads the address.
+    expect(p.elements.wsj?.label).toBe("");
+  });
+
   it("leaves a trailing count in parentheses out of names, so that filtering does not rename controls", () => {
     const facets = (a: number, b: number, reviews: string) =>
       run(

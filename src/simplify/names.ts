@@ -77,6 +77,39 @@ function computeSlug(label: string): string {
 }
 
 /**
+ * Words for a link that has no label at all (an image without alt, an icon): where it goes. The last
+ * path segment that reads as words (`/world/fish-move-north.html` → `fish move north`, `/WSJ` → `WSJ`),
+ * skipping ids, dates and hashes (`/dp/B0CX23V2ZK`, `/2013/05/`, `730292e8-bcd7`); else the host
+ * without `www.` (`https://twitter.com/` → `twitter.com`); `mailto:help@…` → `email help`; else "".
+ */
+export function hrefWords(href: string | undefined): string {
+  if (!href) return "";
+  const h = href.trim().slice(0, 2000);
+  if (/^(?:javascript|data|blob|about|vbscript):/i.test(h)) return "";
+  const contact = /^(mailto|tel|sms):([^?]*)/i.exec(h);
+  if (contact)
+    return `${contact[1]!.toLowerCase() === "mailto" ? "email" : "call"} ${contact[2]!.split("@")[0]}`;
+  const withHost = /^(?:[a-z][a-z0-9+.-]*:)?\/\/([^/?#]*)(.*)$/i.exec(h);
+  const host = withHost ? withHost[1]!.replace(/^www\./i, "").replace(/:\d+$/, "") : "";
+  const path = (withHost ? withHost[2]! : h).split(/[?#]/)[0]!;
+  const segs = path.split("/");
+  for (let i = segs.length - 1; i >= 0; i--) {
+    let seg = segs[i]!;
+    try {
+      seg = decodeURIComponent(seg);
+    } catch {
+      // A malformed escape: read the segment as it is.
+    }
+    seg = seg.replace(/\.(?:s?html?|php\d?|aspx?|jspx?|cfm|cgi)$/i, "");
+    if (seg.includes("=") || !/[a-z]{3}/i.test(seg)) continue;
+    const letters = seg.replace(/[^a-z]/gi, "").length;
+    if (letters * 2 < seg.length) continue;
+    return seg.replace(/[-_+.]+/g, " ").trim();
+  }
+  return host;
+}
+
+/**
  * Joins a dotted prefix and a segment, keeping the name within `max` characters by dropping the
  * outermost prefix segments first, then truncating the segment itself.
  */

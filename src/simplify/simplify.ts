@@ -12,7 +12,7 @@ import {
   svgLabel,
   textOf,
 } from "./dom.ts";
-import { cssEscape, joinName, NameRegistry, slug } from "./names.ts";
+import { cssEscape, hrefWords, joinName, NameRegistry, slug } from "./names.ts";
 import { type Out, type OutEl, pushOut, serialize, trimChildren, VOID_TAGS } from "./output.ts";
 
 export interface SimplifyOptions {
@@ -938,7 +938,9 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
   index.complete = true;
   for (const c of controls) {
     c.label = ownLabel(c.frame.el!, c.kind, c.frame, index);
-    c.segment = slug(c.label) || c.kind;
+    // A link with nothing to read (an image without alt) is named after where it goes, else its kind.
+    c.segment =
+      slug(c.label) || (c.kind === "link" ? slug(hrefWords(c.frame.el!.attribs.href)) : "") || c.kind;
   }
   // Scope prefixes, outermost first (scopes were opened in document order, parents before children).
   for (const s of scopes) {
