@@ -261,9 +261,11 @@ async function realPages(pool: BrowserPool): Promise<void> {
       const session = await pool.session({ origin });
       try {
         await session.goto(`/${file}`);
-        pages.push(await capture(session, file, true));
-      } catch {
+        const snap = await session.observe({ aria: "default" });
+        pages.push({ page: file, url: snap.url, html: snap.html, aria: snap.aria ?? "" });
+      } catch (err) {
         failed++;
+        console.error(`${file}: ${(err as Error).message}`);
       } finally {
         await session.close();
       }

@@ -23,6 +23,8 @@ const WIDGET_ROLES = new Set(
   ),
 );
 
+const NATIVE_CONTROLS = new Set(["button", "input", "select", "textarea", "summary"]);
+
 /**
  * Interactive elements counted with plain selectors on the parsed original, not with the simplifier's
  * code: links, buttons, fields, summaries, editable regions and widget roles, unless they or an
@@ -34,8 +36,7 @@ export function countInteractive(html: string): number {
   return $("a[href], button, input, select, textarea, summary, [role], [contenteditable]")
     .filter((_, el) => {
       const a = el.attribs;
-      const byTag = el.name !== "a" || a.href !== undefined;
-      const native = ["a", "button", "input", "select", "textarea", "summary"].includes(el.name) && byTag;
+      const native = el.name === "a" ? a.href !== undefined : NATIVE_CONTROLS.has(el.name);
       const role = (a.role ?? "").trim().toLowerCase().split(/\s+/)[0] ?? "";
       const editable = a.contenteditable !== undefined && a.contenteditable.trim().toLowerCase() !== "false";
       if (!native && !WIDGET_ROLES.has(role) && !editable) return false;
