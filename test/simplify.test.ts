@@ -352,6 +352,45 @@ describe("other shops' markup", () => {
     expect(p.html).not.toMatch(/Template button|Skip|Enable JS|data-/);
   });
 
+  it("keeps the box of each record in a list written in divs, so a title goes with its link and price", () => {
+    // WebShop's result cards: the link reads the ASIN, the title and price are beside it.
+    const card = (asin: string, title: string, price: string) =>
+      `<div class="col-lg-12 mx-auto list-group-item"><div class="col-lg-4"><img src="x.jpg"></div><div class="col-lg-8"><a href="/item/${asin}"><h4>${asin}</h4></a><h4>${title}</h4><h5>${price}</h5></div></div>`;
+    const p = run(
+      body(
+        `<div class="row" id="results">${card("B01", "Oak Table", "$80")}${card("B02", "Pine Table", "$60")}</div>`,
+      ),
+    );
+    expect(p.html).toBe(
+      '<title>T</title><div><a name="b01"><h4>B01</h4></a><h4>Oak Table</h4><h5>$80</h5></div><div><a name="b02"><h4>B02</h4></a><h4>Pine Table</h4><h5>$60</h5></div>',
+    );
+    // Not records: a lone box, boxes with no class (a page's columns), a label with its field, a
+    // box holding a region's worth of controls, and boxes with nothing to read beside the control.
+    const unwrapped = [
+      `<div class="card"><a href="/1">One</a><p>$1</p></div>`,
+      `<div><a href="/1">One</a><p>$1</p></div><div><a href="/2">Two</a><p>$2</p></div>`,
+      `<div class="field"><label for="a">A</label><input id="a"></div><div class="field"><label for="b">B</label><input id="b"></div>`,
+      `${`<div class="menu"><p>Menu</p>${'<a href="/x">x</a>'.repeat(7)}</div>`.repeat(2)}`,
+      `<div class="f"><form><button>Back</button></form><form><button>Prev</button></form></div><div class="f"><form><button>Next</button></form><form><button>Last</button></form></div>`,
+    ];
+    for (const html of unwrapped) expect(run(body(html)).html).not.toContain("<div>");
+  });
+
+  it("takes no names from CSS frameworks' utility classes", () => {
+    const p = run(
+      body(
+        `<form class="form-inline d-flex mx-auto"><input name="q" placeholder="Search"><button>Go</button></form><form class="d-inline"><button>Back to Search</button></form><form class="newsletter-signup"><input name="email" placeholder="Email"><button>Join</button></form>`,
+      ),
+    );
+    expect(names(p)).toEqual([
+      "search",
+      "go",
+      "back_to_search",
+      "newsletter_signup.email",
+      "newsletter_signup.join",
+    ]);
+  });
+
   it("a table-based checkout labels fields from the cell to their left", () => {
     const p = run(fixture("table-checkout"));
     expect(names(p)).toEqual([

@@ -178,6 +178,58 @@ const GENERIC_WORDS = new Set([
   "center",
   "relative",
   "absolute",
+  // The words of CSS frameworks' utility classes (`d-inline`, `form-inline`, `mx-auto`, `list-group-item`):
+  // a class made only of these says how a box looks, not what it is.
+  "d",
+  "inline",
+  "fluid",
+  "top",
+  "bottom",
+  "buffer",
+  "spacer",
+  "auto",
+  "mx",
+  "my",
+  "mt",
+  "mb",
+  "ms",
+  "me",
+  "px",
+  "py",
+  "pt",
+  "pb",
+  "text",
+  "float",
+  "pull",
+  "push",
+  "group",
+  "list",
+  "item",
+  "items",
+  "control",
+  "horizontal",
+  "vertical",
+  "xs",
+  "sm",
+  "md",
+  "lg",
+  "xl",
+  "xxl",
+  "full",
+  "width",
+  "justify",
+  "align",
+  "start",
+  "end",
+  "between",
+  "fixed",
+  "sticky",
+  "static",
+  "fade",
+  "collapse",
+  "wide",
+  "narrow",
+  "default",
 ]);
 
 /** A readable word from a landmark's id or classes (`search-bar` → "search_bar"), for unnamed landmarks. */
@@ -185,7 +237,14 @@ function idClassToken(el: DomElement): string {
   const candidates = [el.attribs.id ?? "", ...(el.attribs.class ?? "").slice(0, 500).split(/\s+/)];
   for (const c of candidates) {
     if (!/^[a-z][a-z_-]{2,30}$/i.test(c) || c.includes("__") || c.includes("--")) continue;
-    if (GENERIC_WORDS.has(c.toLowerCase()) || c.startsWith("js-")) continue;
+    if (
+      c.startsWith("js-") ||
+      c
+        .toLowerCase()
+        .split(/[-_]+/)
+        .every((w) => w === "" || GENERIC_WORDS.has(w))
+    )
+      continue;
     const s = slug(c.replace(/([a-z])([A-Z])/g, "$1 $2"));
     if (s) return s;
   }
@@ -421,6 +480,10 @@ interface Frame {
   childSegs: string[] | null;
   /** This element's CSS path, computed on first need. */
   path: string | null;
+  /** How many element children share each tag-and-class signature, computed on first need. */
+  kinds: Map<string, number> | null;
+  /** Controls inside this element. */
+  controls: number;
   /** Position among the parent's child nodes. */
   childIndex: number;
   label: DomElement | null;
@@ -761,7 +824,7 @@ function finish(frame: Frame, parentSink: Out[]): void {
       for (const c of children) pushOut(parentSink, c);
       return;
     }
-    if (texts === 0) {
+    if (texts === 0 && !(elements > 1 && isRecord(frame, children))) {
       // A bare box around elements only (a label and its field, a card's parts, one lone child):
       // its children say everything; a space keeps several neighbours apart.
       if (elements > 1) pushOut(parentSink, " ");
@@ -771,6 +834,46 @@ function finish(frame: Frame, parentSink: Out[]): void {
     }
   }
   pushOut(parentSink, out);
+}
+
+/** A record is a card, not a region: a box with more controls than this is a menu or a page part. */
+const MAX_RECORD_CONTROLS = 6;
+
+/** The tag and classes of an element: siblings that share them are items of one kind. */
+function kindOf(el: DomElement): string {
+  const cls = el.attribs.class;
+  return cls ? `${el.name} ${collapse(cls).trim()}` : el.name;
+}
+
+/**
+ * Whether a bare box is one record of a list written in boxes (a result card among result cards):
+ * it holds a few controls and something to read beside them (a title, a price), and a sibling has
+ * the same tag and classes. Its box is kept, so a reader sees which title, price and link go together. A lone
+ * box, or a label with its field, is still unwrapped.
+ */
+function isRecord(frame: Frame, children: readonly Out[]): boolean {
+  const parent = frame.parent;
+  const el = frame.el;
+  if (frame.controls === 0 || frame.controls > MAX_RECORD_CONTROLS || parent === null || el === null)
+    return false;
+  // Boxes without classes are layout (a page's columns); a list's items share a class.
+  if (!el.attribs.class?.trim()) return false;
+  let content = false;
+  for (const c of children) {
+    if (typeof c !== "string" && c.name === null && c.tag !== "label" && c.tag !== "form") {
+      content = true;
+      break;
+    }
+  }
+  if (!content) return false;
+  const siblings = parent.el ? parent.el.children : null;
+  if (siblings === null || siblings.length < 2) return false;
+  if (parent.kinds === null) {
+    const kinds = new Map<string, number>();
+    for (const k of siblings) if (isElement(k)) kinds.set(kindOf(k), (kinds.get(kindOf(k)) ?? 0) + 1);
+    parent.kinds = kinds;
+  }
+  return (parent.kinds.get(kindOf(el)) ?? 0) >= 2;
 }
 
 function BLOCK_LIKE(tag: string): boolean {
@@ -804,6 +907,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     next: 0,
     childSegs: null,
     path: null,
+    kinds: null,
+    controls: 0,
     childIndex: 0,
     label: null,
     disabled: false,
@@ -818,6 +923,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
     const kids = f.el ? f.el.children : root.children;
     if (f.next >= kids.length) {
       stack.pop();
+      if (f.parent) f.parent.controls += f.controls;
       if (f.ownScope) closeScope(f.ownScope, index, root);
       if (f.out) {
         finish(f, f.parent!.sink);
@@ -895,6 +1001,8 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
       next: 0,
       childSegs: null,
       path: null,
+      kinds: null,
+      controls: 0,
       childIndex: f.next - 1,
       label: node.name === "label" ? node : f.label,
       disabled: disabledCtx,
@@ -915,6 +1023,7 @@ export function simplify(html: string, url: string, opts: SimplifyOptions = {}):
         out,
       };
       controls.push(control);
+      f.controls++;
       if (!f.inHeading) f.scope.interactive++;
       if (kind === "link" && f.scope.firstLink === null && ITEM_TAGS.has(f.scope.tag))
         f.scope.firstLink = control;
