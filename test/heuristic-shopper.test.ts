@@ -114,4 +114,89 @@ describe("heuristic shopper", () => {
     const viaLabel = await decide(new HeuristicShopper(persona, scenario, 1), labelled);
     expect(viaLabel.action).toEqual({ type: "select", name: "state", value: US_STATES[a.state] });
   });
+
+  describe("on a shop laid out like WebShop", () => {
+    const table = {
+      id: "oak-table",
+      goal: {
+        instruction: "Find me an oak console table with a steel frame under $200.",
+        target: {
+          product_type: "console table",
+          attributes: ["steel frame"],
+          options: {},
+          max_price: 200,
+        },
+      },
+      start: "/",
+      max_steps: 30,
+    } as unknown as Scenario;
+    const card = (asin: string, title: string, price: string) =>
+      `<div class="list-group-item"><a href="/item/${asin}"><h4>${asin}</h4></a><h4>${title}</h4><h5>${price}</h5></div>`;
+    const results = (cards: string, next = true) =>
+      observe(
+        "https://shop.test/search?q=oak",
+        `<form class="d-inline"><button>Back to Search</button></form><h3>Page 1 (Total results: 30)</h3>
+         ${next ? '<form class="d-inline"><button>Next &gt;</button></form>' : ""}<div class="row">${cards}</div>`,
+      );
+    const item = (details = true) =>
+      observe(
+        "https://shop.test/item/B02",
+        `<form><button>Back to Search</button></form><h2>Oak Console Table for Entryway</h2><h4>Price: $149.00</h4>
+         <form method="post"><button>Buy Now</button></form>
+         ${details ? "<form><button>Description</button></form><form><button>Features</button></form>" : ""}`,
+      );
+    const shopper = (readingDepth: number) =>
+      new HeuristicShopper(
+        { ...persona, style: { ...persona.style, reading_depth: readingDepth } },
+        table,
+        3,
+      );
+
+    it("opens the product whose card title fits, though its link reads only a code", async () => {
+      const d = await decide(
+        shopper(0.5),
+        results(
+          card("B01", "Velvet Armchair for Bedrooms", "$90.00") +
+            card("B02", "Oak Console Table for Entryway", "$149.00"),
+        ),
+      );
+      expect(d.action).toEqual({ type: "click", name: "b02" });
+      expect(d.rationale).toMatch(/^“Oak Console Table for Entryway” matches \d+% .*costs \$149\.00/);
+    });
+
+    it("pages on with a 'Next >' button, and goes back to the search page to search again", async () => {
+      const s = shopper(0.5);
+      const misses =
+        card("B01", "Velvet Armchair for Bedrooms", "$90.00") + card("B03", "Wool Rug, Large", "$30.00");
+      const next = await decide(s, results(misses));
+      expect(next.action).toEqual({ type: "click", name: "next" });
+      const again = await decide(s, results(misses, false));
+      expect(again.action).toEqual({ type: "click", name: "back_to_search" });
+      expect(again.rationale).toMatch(/go(ing)? back to the search page/);
+    });
+
+    it("reads the features page before ruling out a product whose page does not say enough", async () => {
+      const careful = shopper(1);
+      const open = await decide(careful, item());
+      expect(open.action).toEqual({ type: "click", name: "description" });
+      expect(open.rationale).toContain("does not say here whether it has steel frame");
+      const back = await decide(
+        careful,
+        observe(
+          "https://shop.test/item/B02/description",
+          "<p>Solid oak top on a powder-coated steel frame.</p>",
+        ),
+      );
+      expect(back.action).toEqual({ type: "back" });
+      // Back on the product: what the description said counts, and a shop with no cart is bought from directly.
+      const buy = await decide(careful, item());
+      expect(buy.action).toEqual({ type: "click", name: "buy_now" });
+      expect(buy.rationale).toMatch(/it has steel frame; this shop sells it with “Buy Now”/);
+
+      // A hasty reader judges by the product page alone.
+      const hasty = await decide(shopper(0), item());
+      expect(hasty.action).toEqual({ type: "back" });
+      expect(hasty.rationale).toContain("does not mention steel frame");
+    });
+  });
 });

@@ -13,8 +13,13 @@ export interface Control {
   checked: boolean;
   disabled: boolean;
   options: { value: string; label: string; selected: boolean }[];
-  /** Text of the nearest enclosing item (list item, row, article…): price, rating, stock. */
+  /** Text of the nearest enclosing item (list item, row, article, card…): price, rating, stock. */
   context: string;
+  /**
+   * The item's own heading when the control does not hold it: the title beside a link that reads only
+   * a code (`B07Y81FQV3`) or "View". Empty when there is none.
+   */
+  itemTitle: string;
 }
 
 export interface PageModel {
@@ -26,8 +31,9 @@ export interface PageModel {
   controls: Control[];
 }
 
+/** What holds one item. A `div` is written out only around a record of a list (a card) or text. */
 const ITEM =
-  "li, tr, article, section, fieldset, form, [role=group], [role=radiogroup], dialog, [role=dialog]";
+  "li, tr, article, section, fieldset, form, div, [role=group], [role=radiogroup], dialog, [role=dialog]";
 
 /** Reads a simplified page into controls. Works on any shop's simplified HTML: no markup is assumed. */
 export function readPage(obs: Observation): PageModel {
@@ -41,6 +47,15 @@ export function readPage(obs: Observation): PageModel {
     const text = clean($el.text());
     const words = name.split(".").at(-1)?.replace(/_/g, " ") ?? "";
     const item = $el.closest(ITEM);
+    // Only a link that says little needs it (and reading it for every control would cost a pass per control).
+    const heading =
+      tag === "a" && item.length > 0 && text.split(" ").length < 3
+        ? item
+            .first()
+            .find("h1, h2, h3, h4, h5, h6, [role=heading]")
+            .toArray()
+            .find((h) => !$(h).closest("[name]").is($el) && clean($(h).text()) !== text)
+        : undefined;
     controls.push({
       name,
       tag,
@@ -60,6 +75,7 @@ export function readPage(obs: Observation): PageModel {
           return { value: o.attribs.value ?? label, label, selected: o.attribs.selected !== undefined };
         }),
       context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
+      itemTitle: heading ? clean($(heading).text()) : "",
     });
   });
   return {

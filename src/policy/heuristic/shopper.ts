@@ -13,7 +13,10 @@ const RX = {
   checkout: /\b(proceed to checkout|checkout|check out)\b/i,
   placeOrder: /\b(place (your )?order|complete (purchase|order)|pay now|confirm order)\b/i,
   continue: /\b(continue|next step)\b/i,
-  next: /^(next|next page|›|»)$/i,
+  next: /^(next( page)?|›|»|→)(\s*(>|›|»|→))?$/i,
+  /** A page that shows more about a product: read when the product page does not say enough. */
+  details: /^(description|features|details|product details|specifications|specs|about this item)$/i,
+  searchAgain: /\b(back to search|new search|search again|start over)\b/i,
   accept: /\b(accept( all)?( cookies)?|agree|got it|allow all)\b/i,
   confirmation:
     /\b(thank you|order (has been )?placed|order number|order confirmed|your order is confirmed)\b/i,
@@ -46,6 +49,8 @@ const FIELD_WORDS: Record<keyof Persona["shipping_address"], string> = {
 
 interface Candidate {
   control: Control;
+  /** What the product is called: the link's text, or the card's heading when the link reads a code. */
+  title: string;
   similarity: number;
   price: number | null;
   rating: number | null;
@@ -72,6 +77,14 @@ export class HeuristicShopper implements Policy {
   private readonly typed = new Map<string, string>();
   private sorted = false;
   private shippingChosen = false;
+  /** Text read on a product's detail pages (description, features), by product title. */
+  private readonly detailText = new Map<string, string>();
+  /** Detail pages opened, as `title#label`. */
+  private readonly detailsOpened = new Set<string>();
+  /** The product whose detail page the last click opened. */
+  private reading: string | null = null;
+  /** The last step went back to a search page from a page without a search box. */
+  private soughtSearch = false;
   private readonly limits: { products: number; pages: number; queries: number };
 
   constructor(persona: Persona, scenario: Scenario, seed: number) {
@@ -101,8 +114,10 @@ export class HeuristicShopper implements Policy {
         ? readPage({ url: step.url, title: "", html: step.observation, names: namesOf(step.observation) })
         : null;
       const control = "name" in action ? page?.controls.find((c) => c.name === action.name) : undefined;
-      const onProduct = page?.controls.some((c) => RX.addToCart.test(c.label)) ?? false;
+      const onProduct =
+        page?.controls.some((c) => RX.addToCart.test(c.label) || RX.buyNow.test(c.label)) ?? false;
       if (onProduct && page) lastProductTitle = page.headings[0] ?? page.title;
+      this.reading = null;
       switch (action.type) {
         case "type_and_submit":
           if (/checkout|shipping|address/.test(action.name)) break;
@@ -125,8 +140,13 @@ export class HeuristicShopper implements Policy {
           if (RX.next.test(label) || /(^|\.)(next|next_page)$/.test(action.name)) this.pagesSeen += 1;
           else if (/ship|deliver/i.test(`${action.name} ${label}`) && control?.type === "radio")
             this.shippingChosen = true;
-          else if (control?.tag === "a" && label.split(/\s+/).length >= 3 && !onProduct)
-            this.opened.push(label);
+          else if (onProduct && lastProductTitle && RX.details.test(label)) {
+            this.detailsOpened.add(`${lastProductTitle}#${label}`);
+            this.reading = lastProductTitle;
+          } else if (control?.tag === "a" && !onProduct) {
+            const title = wordy(label) ? label : wordy(control.itemTitle) ? control.itemTitle : null;
+            if (title !== null) this.opened.push(title);
+          }
           break;
         }
         default:
@@ -140,6 +160,18 @@ export class HeuristicShopper implements Policy {
     const find = (rx: RegExp, tags?: string[]) =>
       page.controls.find((c) => !c.disabled && rx.test(c.label) && (!tags || tags.includes(c.tag)));
 
+    const addToCart = find(RX.addToCart, ["button", "input", "a"]);
+    const buyNow = find(RX.buyNow, ["button", "input", "a"]);
+    if (this.reading !== null && !addToCart && !buyNow) {
+      // A product's description or features page: remember what it says, then back to the product.
+      const title = this.reading;
+      this.reading = null;
+      this.detailText.set(title, `${this.detailText.get(title) ?? ""} ${page.text}`);
+      return this.act(`I have read more about “${title}”; I go back to the product to decide.`, {
+        type: "back",
+      });
+    }
+    this.reading = null;
     const accept = find(RX.accept, ["button", "a"]);
     if (accept && /cookie|privacy|consent/i.test(page.text)) {
       return this.act(`A cookie notice covers the page; I click “${accept.label}” to get on with shopping.`, {
@@ -154,8 +186,7 @@ export class HeuristicShopper implements Policy {
       return this.act("The order is confirmed, so my shopping is done.", { type: "terminate" });
     }
     if (this.isCheckout(page)) return this.checkout(page);
-    const addToCart = find(RX.addToCart, ["button", "input", "a"]);
-    if (addToCart) return this.product(page, addToCart, find(RX.buyNow, ["button", "input", "a"]));
+    if (addToCart || buyNow) return this.product(page, addToCart, buyNow);
     const checkout = find(RX.checkout, ["a", "button", "input"]);
     if (checkout && /subtotal|cart/i.test(page.text) && !/cart is empty/i.test(page.text)) {
       return this.act(`My cart holds what I chose (${this.cartSummary(page)}), so I proceed to checkout.`, {
@@ -169,7 +200,7 @@ export class HeuristicShopper implements Policy {
     if (candidates.length > 0) return this.results(page, candidates);
     return this.search(
       page,
-      input.history.length === 0 ? "I start" : "Nothing here helps with my goal, so I",
+      input.history.length === 0 ? "I start" : "Nothing here helps with my goal, so I start over",
     );
   }
 
@@ -192,6 +223,21 @@ export class HeuristicShopper implements Policy {
   private search(page: PageModel, lead: string): Decision {
     const box = this.searchBox(page);
     const query = this.plan.queries[this.queryIndex];
+    const moreQueries = query !== undefined && this.queryIndex < this.limits.queries;
+    if (!box && moreQueries && !this.soughtSearch) {
+      // Some shops search only from their search page: results and products link back to it.
+      const again = page.controls.find(
+        (c) => !c.disabled && ["a", "button", "input"].includes(c.tag) && RX.searchAgain.test(c.label),
+      );
+      if (again) {
+        this.soughtSearch = true;
+        return this.act(
+          `${lead} by going back to the search page (“${again.label}”) to search for “${query}”.`,
+          { type: "click", name: again.name },
+        );
+      }
+    }
+    this.soughtSearch = false;
     if (!box || query === undefined || this.queryIndex >= this.limits.queries) {
       return this.giveUp(
         box ? "I have tried every search I can think of" : "I cannot find a search box on this page",
@@ -219,25 +265,31 @@ export class HeuristicShopper implements Policy {
 
   // --- results ---------------------------------------------------------------------------------
 
-  /** Product links: long-text links in the page region that holds most of them. */
+  /**
+   * Product links in the page region that holds most of them: links that read a product's title, or
+   * that read a code or "View" beside a card whose heading is the title.
+   */
   private candidates(page: PageModel): Candidate[] {
-    const links = page.controls.filter(
-      (c) => c.tag === "a" && c.label.split(/\s+/).length >= 3 && !c.disabled,
-    );
-    const regions = new Map<string, Control[]>();
+    const links: { control: Control; title: string }[] = [];
+    for (const c of page.controls) {
+      if (c.tag !== "a" || c.disabled) continue;
+      const title = wordy(c.label) ? c.label : wordy(c.itemTitle) ? c.itemTitle : null;
+      if (title !== null) links.push({ control: c, title });
+    }
+    const regions = new Map<string, { control: Control; title: string }[]>();
     for (const l of links) {
-      const region = l.name.split(".")[0] ?? "";
+      const region = l.control.name.includes(".") ? (l.control.name.split(".")[0] ?? "") : "";
       if (/categor|nav|breadcrumb|footer|header|menu|filter|refine/.test(region)) continue;
       regions.set(region, [...(regions.get(region) ?? []), l]);
     }
     const best = [...regions.values()].sort((a, b) => b.length - a.length)[0] ?? [];
     if (best.length < 2) return [];
     const s = this.persona.style;
-    return best.map((control) => {
+    return best.map(({ control, title }) => {
       const similarity =
         Math.max(
-          token_set_ratio(this.plan.want, control.label),
-          this.plan.productType ? token_set_ratio(this.plan.productType, control.label) : 0,
+          token_set_ratio(this.plan.want, title),
+          this.plan.productType ? token_set_ratio(this.plan.productType, title) : 0,
         ) / 100;
       const price = priceIn(control.context);
       const rating = ratingIn(control.context);
@@ -247,7 +299,7 @@ export class HeuristicShopper implements Policy {
         if (price > this.plan.maxPrice) score -= 0.5;
         else score += 0.1 * s.price_sensitivity * (1 - price / this.plan.maxPrice);
       }
-      return { control, similarity, price, rating, score };
+      return { control, title, similarity, price, rating, score };
     });
   }
 
@@ -274,7 +326,7 @@ export class HeuristicShopper implements Policy {
       );
     }
     const fresh = candidates
-      .filter((c) => !this.opened.includes(c.control.label) && !this.rejected.has(c.control.label))
+      .filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title))
       .sort((a, b) => b.score - a.score);
     const threshold = this.plan.browse ? 0.3 : 0.55 - 0.1 * s.impulsiveness;
     const good = fresh.filter(
@@ -285,7 +337,7 @@ export class HeuristicShopper implements Policy {
     if (good.length > 0 && this.opened.length < this.limits.products) {
       // An exploring shopper sometimes opens the runner-up rather than the top match.
       const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
-      this.opened.push(pick.control.label);
+      this.opened.push(pick.title);
       const facts = [
         `matches ${Math.round(pick.similarity * 100)}% of “${this.plan.want}”`,
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
@@ -293,12 +345,15 @@ export class HeuristicShopper implements Policy {
       ].filter(Boolean);
       const runnerUp = good.find((c) => c !== pick);
       return this.act(
-        `“${pick.control.label}” ${facts.join(", ")}${runnerUp && pick !== good[0] ? "; the top result looks similar, so I try this one for comparison" : ""}, so I open it.`,
+        `“${pick.title}” ${facts.join(", ")}${runnerUp && pick !== good[0] ? "; the top result looks similar, so I try this one for comparison" : ""}, so I open it.`,
         { type: "click", name: pick.control.name },
       );
     }
     const next = page.controls.find(
-      (c) => c.tag === "a" && (RX.next.test(c.label) || /(^|\.)next$/.test(c.name)),
+      (c) =>
+        !c.disabled &&
+        ["a", "button", "input"].includes(c.tag) &&
+        (RX.next.test(c.label) || /(^|\.)next(_page)?$/.test(c.name)),
     );
     if (next && this.pagesSeen + 1 < this.limits.pages && this.opened.length < this.limits.products) {
       this.pagesSeen += 1;
@@ -319,12 +374,12 @@ export class HeuristicShopper implements Policy {
     const over = candidates.filter(
       (c) => c.price !== null && this.plan.maxPrice !== null && c.price > this.plan.maxPrice,
     ).length;
-    return `the closest, “${best.control.label}”, matches ${Math.round(best.similarity * 100)}%${over > 0 ? `; ${over} are over my $${this.plan.maxPrice} limit` : ""}`;
+    return `the closest, “${best.title}”, matches ${Math.round(best.similarity * 100)}%${over > 0 ? `; ${over} are over my $${this.plan.maxPrice} limit` : ""}`;
   }
 
   // --- product page ----------------------------------------------------------------------------
 
-  private product(page: PageModel, addToCart: Control, buyNow: Control | undefined): Decision {
+  private product(page: PageModel, addToCart: Control | undefined, buyNow: Control | undefined): Decision {
     const s = this.persona.style;
     const title = page.headings[0] ?? page.title;
     const afterTitle = page.text.slice(Math.max(0, page.text.indexOf(title)));
@@ -334,8 +389,10 @@ export class HeuristicShopper implements Policy {
         token_set_ratio(this.plan.want, title),
         this.plan.productType ? token_set_ratio(this.plan.productType, title) : 0,
       ) / 100;
-    const words = new Set(normalize(page.text).split(" ").map(stem));
-    const flat = ` ${normalize(page.text)} `;
+    // What the product page says, and what its description or features pages said when I read them.
+    const read = `${page.text} ${this.detailText.get(title) ?? ""}`;
+    const words = new Set(normalize(read).split(" ").map(stem));
+    const flat = ` ${normalize(read)} `;
     // An attribute counts when it is on the page as a phrase, or all its words are (hyphens, plurals aside).
     const found = this.plan.attributes.filter(
       (a) =>
@@ -373,6 +430,21 @@ export class HeuristicShopper implements Policy {
     // A careful reader insists on every wanted attribute; a hasty one settles for most.
     const needed = Math.ceil(this.plan.attributes.length * (0.4 + 0.6 * s.reading_depth));
     if (found.length < needed) {
+      // The description or features may be on a page of their own: a careful reader reads them (one
+      // page, or two) before ruling the product out; a hasty one judges by what is in front of them.
+      const willRead = Math.round(s.reading_depth * 2);
+      const readAlready = [...this.detailsOpened].filter((k) => k.startsWith(`${title}#`)).length;
+      const details = page.controls.find(
+        (c) => !c.disabled && RX.details.test(c.label) && !this.detailsOpened.has(`${title}#${c.label}`),
+      );
+      if (details && readAlready < willRead) {
+        this.detailsOpened.add(`${title}#${details.label}`);
+        this.reading = title;
+        return this.act(
+          `“${title}” does not say here whether it has ${missing.join(", ")}; I open its ${details.label.toLowerCase()} to check.`,
+          { type: "click", name: details.name },
+        );
+      }
       return back(`“${title}” does not mention ${missing.join(", ")}`);
     }
     if (this.plan.browse) {
@@ -423,12 +495,13 @@ export class HeuristicShopper implements Policy {
     }
     const priceText = price !== null ? ` at $${price.toFixed(2)}` : "";
     const evidence = found.length > 0 ? `; it has ${found.join(", ")}` : "";
-    if (buyNow && s.impulsiveness > 0.6) {
-      return this.act(`“${title}”${priceText} is what I want${evidence}; I buy it now.`, {
-        type: "click",
-        name: buyNow.name,
-      });
+    if (buyNow && (s.impulsiveness > 0.6 || !addToCart)) {
+      return this.act(
+        `“${title}”${priceText} is what I want${evidence}; ${addToCart ? "I buy it now" : "this shop sells it with “Buy Now”, so I buy it"}.`,
+        { type: "click", name: buyNow.name },
+      );
     }
+    if (!addToCart) return this.giveUp(`I cannot find how to buy “${title}”`);
     return this.act(`“${title}”${priceText} is what I want${evidence}; I add it to the cart.`, {
       type: "click",
       name: addToCart.name,
@@ -542,6 +615,11 @@ export class HeuristicShopper implements Policy {
       });
     return this.giveUp("I cannot find how to finish the checkout");
   }
+}
+
+/** A label long enough to be a product's title, not a code or "View". */
+function wordy(text: string): boolean {
+  return text.split(/\s+/).length >= 3;
 }
 
 /** "White (+$5.00)" → "White"; "Red — out of stock" → "Red". */
