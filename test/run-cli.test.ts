@@ -43,6 +43,20 @@ describe("shopsim run: bad input and options", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it("refuses a --purchase-url that is not a regular expression, or that matches where sessions start", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "shopsim-runcli-")), "o");
+    const bad = run("--purchase-url", "thank(you", "--sessions", "1", "--out", out);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--purchase-url thank(you");
+    expect(bad.stderr).toContain("is not a regular expression");
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    // The shipped scenarios start at the home page, which "/" matches: every session would "buy".
+    const broad = run("--purchase-url", "/", "--sessions", "1", "--out", out);
+    expect(broad.status).toBe(2);
+    expect(broad.stderr).toContain("where scenario");
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("refuses --all together with --sessions", () => {
     const res = run("--all", "--sessions", "3");
     expect(res.status).toBe(2);

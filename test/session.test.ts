@@ -82,6 +82,24 @@ describe("runSession", () => {
     expect(record.policy.kind).toBe("replay");
   });
 
+  it("ends as purchased on a page whose URL matches the purchase pattern, not on the page it starts on", async () => {
+    const policy = new ReplayPolicy([click("next"), click("next"), click("next")]);
+    const record = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy,
+      shop: null,
+      purchaseUrl: /\/p(0|2)$/,
+    });
+    expect(record.status).toBe("purchased");
+    expect(record.reason).toBe(
+      "reached http://shop.test/p2, a page that confirms an order (purchase URL pattern)",
+    );
+    // The confirmation page is not acted on: two clicks, from p0 and p1.
+    expect(record.steps.map((s) => s.url)).toEqual(["http://shop.test/p0", "http://shop.test/p1"]);
+    expect(record.outcome).toEqual({ orders: [], goal_score: null, events: null });
+  });
+
   it("feeds a failed action back as a step result and goes on", async () => {
     const record = await runSession(spec, {
       browser: new FakeBrowser(),

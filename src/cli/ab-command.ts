@@ -76,6 +76,7 @@ interface AbFlags extends LlmFlags, AnalysisFlags {
   scenarios?: string;
   catalog?: string;
   maxSteps?: number;
+  purchaseUrl?: string;
   concurrency: number;
   browsers: number;
   redis?: string;
@@ -224,6 +225,7 @@ async function resolveExperiment(opts: AbFlags): Promise<{ experiment: Experimen
   if (opts.scenarios !== undefined) raw.scenarios = opts.scenarios;
   if (opts.catalog !== undefined) raw.catalog = opts.catalog;
   if (opts.maxSteps !== undefined) raw.max_steps = opts.maxSteps;
+  if (opts.purchaseUrl !== undefined) raw.purchase_url = opts.purchaseUrl;
   if (opts.llmConfig !== undefined) raw.llm_config = opts.llmConfig;
   if (opts.personas !== undefined || opts.population !== undefined)
     raw.population = {
@@ -373,7 +375,11 @@ export function registerAbCommand(program: Command): void {
     .option("--population <file>", "draw personas from a population (distributions) file instead")
     .option("--scenarios <path>", `scenario file or folder (default: ${SHIPPED_SCENARIOS})`)
     .option("--catalog <spec>", `built-in shop catalog: ${CATALOG_SPEC_HELP}`)
-    .option("--max-steps <n>", "step limit per session", integer("--max-steps", 1, 500));
+    .option("--max-steps <n>", "step limit per session", integer("--max-steps", 1, 500))
+    .option(
+      "--purchase-url <regex>",
+      "for --arm-url deployments without the sandbox's order API: a session that reaches a page whose URL matches this regular expression converted",
+    );
   addExecutionOptions(ab);
   addAnalysisOptions(ab);
   addLlmOptions(ab)
@@ -384,6 +390,7 @@ Examples:
   shopsim ab --arms control,no_buy_now --sessions-per-arm 40 --seed 7 --out runs/ab-buy-now
   shopsim ab --experiment examples/experiment.yaml --exit-code        # CI gate: exit 0 only on ship
   shopsim ab --arm-url control=http://staging-a:8080 --arm-url treatment=http://staging-b:8080 -n 50
+  shopsim ab --arm-url control=http://staging-a:8080 --arm-url treatment=http://staging-b:8080 --purchase-url '/checkout/thank-you' -n 50
   shopsim ab --arms control,aa=control -n 40 --primary steps           # A/A: the same site in both arms
   shopsim ab --arms control,multi_step_checkout --replicas 3 --redis redis://127.0.0.1:6379 --workers 2
   shopsim ab analyze runs/ab-buy-now --alpha 0.01 --primary revenue_per_session
@@ -466,6 +473,7 @@ report.json, report.md, report.html.`,
           shopUrl: arms[0]?.url ?? "",
           limits: exp.max_steps !== undefined ? { maxSteps: exp.max_steps } : {},
           sessionBudget: budget.session,
+          ...(exp.purchase_url !== undefined ? { purchaseUrl: exp.purchase_url } : {}),
         }).map((job, i) => ({
           ...job,
           shop_url: armByName.get(design.assignments[i]?.arm ?? "")?.url ?? job.shop_url,

@@ -32,6 +32,7 @@ interface RunOptions extends LlmFlags {
   policy: "heuristic" | "replay" | "llm";
   replay?: string;
   shop?: string;
+  purchaseUrl?: string;
   catalog: string;
   variants?: string;
   variant: string[];
@@ -87,6 +88,12 @@ export function registerRunCommand(program: Command): void {
       new Option("--shop <url>", "a running shop (default: start the built-in one)").env("SHOPSIM_SHOP_URL"),
     )
     .addOption(
+      new Option(
+        "--purchase-url <regex>",
+        "with --shop: a session that reaches a page whose URL matches this regular expression has bought (for shops without the sandbox's order API), e.g. '/order/confirm'",
+      ).env("SHOPSIM_PURCHASE_URL"),
+    )
+    .addOption(
       new Option("--catalog <spec>", `built-in shop catalog: ${CATALOG_SPEC_HELP}`)
         .default("builtin")
         .env("SHOPSIM_CATALOG"),
@@ -123,6 +130,7 @@ Examples:
   shopsim run --sessions 12 --concurrency 3 --out runs/demo
   shopsim run --catalog webshop:../shared/datasets/webshop-1k/products_1000.jsonl --scenarios my-scenarios.yaml
   shopsim run --shop http://localhost:3000 --sessions 5      # your own (staging) shop
+  shopsim run --shop http://localhost:3000 --purchase-url '/checkout/thank[-_]you' --sessions 5   # count its orders
   shopsim run --population calibrated/population.yaml --sessions 50   # personas drawn from a calibrated population
   shopsim run --policy replay --replay actions.json --sessions 1
   shopsim run --policy llm --model gpt-4o-mini --sessions 5 --max-cost 2 --prices prices.yaml
@@ -168,6 +176,20 @@ Examples:
         ["--run-id", opts.runId !== undefined],
       ] as const) {
         if (set && !fleet) throw new InputError(flag, "only applies to a fleet run: add --redis URL");
+      }
+      const purchaseUrl = opts.purchaseUrl !== undefined ? purchasePattern(opts.purchaseUrl) : null;
+      if (purchaseUrl) {
+        // The built-in shop's port is not known yet; its pages' paths are what a pattern can match.
+        const base = URL.canParse(opts.shop ?? "") ? opts.shop! : "http://127.0.0.1/";
+        for (const s of scenarios.values()) {
+          const start = new URL(s.start, base).toString();
+          if (purchaseUrl.test(start)) {
+            throw new InputError(
+              `--purchase-url ${opts.purchaseUrl}`,
+              `matches ${start}, where scenario ${s.id} starts, so every session would count as a purchase; give a pattern only an order confirmation page's URL matches`,
+            );
+          }
+        }
       }
       if (opts.runId !== undefined && !/^[A-Za-z0-9_.-]{1,80}$/.test(opts.runId))
         throw new InputError(`--run-id ${opts.runId}`, "expected 1-80 letters, digits, '_', '-' or '.'");
@@ -235,6 +257,7 @@ Examples:
           limits: opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
           sessionBudget: budget.session,
           screenshots: opts.screenshots ?? false,
+          ...(opts.purchaseUrl !== undefined ? { purchaseUrl: opts.purchaseUrl } : {}),
         },
       );
       const manifest = {
@@ -303,6 +326,17 @@ Examples:
       );
       if (interrupted) process.exitCode = 130;
     });
+}
+
+function purchasePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new InputError(
+      `--purchase-url ${pattern}`,
+      `is not a regular expression (${(error as Error).message}); expected e.g. '/order/confirm' or 'thank[-_]you'`,
+    );
+  }
 }
 
 /** The options as recorded in the manifest: the API key never is. */

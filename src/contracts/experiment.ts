@@ -126,6 +126,25 @@ export const ExperimentSchema = z
     /** LLM policy settings file (as --llm-config), with policy: llm. */
     llm_config: z.string().min(1).optional(),
     max_steps: z.number().int().min(1).max(500).optional(),
+    /**
+     * For deployments without the sandbox's order API: a regular expression on page URLs; a session
+     * that reaches a matching page converted (as `shopsim run --purchase-url`).
+     */
+    purchase_url: z
+      .string()
+      .min(1)
+      .refine(
+        (p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "expected a regular expression (JavaScript syntax), e.g. '/order/confirm'" },
+      )
+      .optional(),
     /** Built-in shop catalog (as --catalog). */
     catalog: z.string().min(1).default("builtin"),
   })

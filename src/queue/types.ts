@@ -55,6 +55,11 @@ export const SessionJobSchema = z
       .strict(),
     session_budget: z.object({ maxTokens: nullableLimit, maxCostUsd: nullableLimit }).strict(),
     screenshots: z.boolean(),
+    /**
+     * For a shop without the sandbox's order API: a regular expression (JavaScript syntax) on page
+     * URLs; a session whose browser reaches a matching page has placed an order.
+     */
+    purchase_url: z.string().optional(),
     attempt: z.number().int().positive(),
   })
   .strict();

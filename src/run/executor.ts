@@ -89,6 +89,7 @@ export class SessionExecutor {
           policy: deps.makePolicy(job),
           shop: this.#shop(job.shop_url),
           limits: { maxSteps: job.scenario.max_steps, ...job.limits },
+          ...(job.purchase_url !== undefined ? { purchaseUrl: new RegExp(job.purchase_url) } : {}),
           ...(job.screenshots
             ? {
                 saveScreenshot: async (step: number, png: Buffer) => {

@@ -68,6 +68,8 @@ export interface BindOptions {
   limits?: Partial<SessionLimits>;
   sessionBudget?: BudgetLimits;
   screenshots?: boolean;
+  /** See SessionJob's `purchase_url`. */
+  purchaseUrl?: string;
 }
 
 /** Turns planned jobs into self-contained session jobs for a run: any worker can run one as it is. */
@@ -90,6 +92,7 @@ export function bindJobs(jobs: readonly Job[], opts: BindOptions): SessionJob[] 
       limits: { ...opts.limits },
       session_budget: opts.sessionBudget ?? { maxTokens: null, maxCostUsd: null },
       screenshots: opts.screenshots ?? false,
+      ...(opts.purchaseUrl !== undefined ? { purchase_url: opts.purchaseUrl } : {}),
       attempt: 1,
     };
   });

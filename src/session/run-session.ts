@@ -66,6 +66,11 @@ export interface SessionDeps {
   sessionBudget?: BudgetLimits;
   /** The run's shared model-usage cap; this session's usage is added to it as it goes. */
   runBudget?: Budget;
+  /**
+   * Pages that confirm an order, for a shop without an order API: reaching one ends the session as
+   * `purchased`. The shop's own records, when it has them, count as well.
+   */
+  purchaseUrl?: RegExp;
 }
 
 class Stop {
@@ -125,6 +130,13 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
         }
       }
       const seen = await observing;
+      if (deps.purchaseUrl && steps.length > 0 && deps.purchaseUrl.test(seen.url)) {
+        stop = new Stop(
+          "purchased",
+          `reached ${seen.url}, a page that confirms an order (purchase URL pattern)`,
+        );
+        break;
+      }
       const screenshot =
         seen.screenshot && deps.saveScreenshot
           ? await deps.saveScreenshot(index, seen.screenshot)

@@ -1,0 +1,204 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
+import type { Catalog } from "../sandbox-shop/catalog/types.ts";
+import { scorePurchase } from "../sandbox-shop/goals.ts";
+import { scenariosFromWebShopInstructions } from "../sandbox-shop/scenarios.ts";
+import { AbReportSchema } from "../src/contracts/ab-report.ts";
+import type { SessionRecord } from "../src/contracts/trajectory.ts";
+import { readRun } from "../src/trajectory/run-dir.ts";
+import { dataset, ROOT } from "./helpers/datasets.ts";
+import { startWebShopStyleShop, type WebShopStyleShop } from "./helpers/webshop-style-shop.ts";
+
+/**
+ * `shopsim run --shop URL` on a shop shopsim did not write: WebShop's page structure (cards in divs,
+ * product links that read an ASIN, "Next >" buttons, options as radio inputs, description and
+ * features on pages of their own, "Buy Now" and no cart), selling the 1,000 real WebShop products,
+ * with no shopsim API. The built-in shopper has only the simplified pages to go on, and purchases are
+ * counted by the confirmation page's URL (`--purchase-url`).
+ */
+const SESSIONS = 20;
+
+describe("shopsim run on a shop with WebShop's markup and no shopsim API", () => {
+  let catalog: Catalog;
+  let shop: WebShopStyleShop;
+  let sessions: SessionRecord[];
+  let stdout: string;
+
+  beforeAll(async () => {
+    const products = dataset("webshop-1k/products_1000.jsonl");
+    catalog = await loadCatalog(`webshop:${products}`, 42);
+    const scenarios = scenariosFromWebShopInstructions(dataset("webshop-1k/items_ins_v2_1000.json"), catalog);
+    shop = await startWebShopStyleShop(catalog);
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-foreign-"));
+    const file = join(dir, "webshop.yaml");
+    writeFileSync(file, stringify({ scenarios }));
+    const out = join(dir, "run");
+    // Asynchronous: the shop answers from this process while the run goes on.
+    const res = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, "src/cli/main.ts"),
+        "run",
+        "--shop",
+        shop.url,
+        "--purchase-url",
+        "/done/\\d+$",
+        "--scenarios",
+        file,
+        "--sessions",
+        String(SESSIONS),
+        "--concurrency",
+        "4",
+        "--seed",
+        "42",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
+    );
+    stdout = res.stdout;
+    sessions = (await readRun(out)).sessions;
+  }, 600_000);
+
+  afterAll(async () => {
+    await shop?.close();
+  });
+
+  it("records every session, none failed", () => {
+    expect(sessions).toHaveLength(SESSIONS);
+    expect(sessions.filter((s) => s.status === "error")).toEqual([]);
+    // No shopsim API: nothing was read from the shop's records.
+    for (const s of sessions) expect(s.outcome).toEqual({ orders: [], goal_score: null, events: null });
+  });
+
+  it("buys in a good share of sessions, and a purchase is exactly a session the shop took an order from", () => {
+    const purchased = sessions.filter((s) => s.status === "purchased");
+    const bought = new Set(shop.orders.map((o) => o.session));
+    expect(new Set(purchased.map((s) => s.session_id))).toEqual(bought);
+    expect(shop.orders).toHaveLength(bought.size);
+    for (const s of purchased) {
+      expect(s.reason).toMatch(/\/done\/\d+, a page that confirms an order/);
+      const last = s.steps.at(-1)!;
+      expect(last.action).toMatchObject({ type: "click", name: "buy_now" });
+    }
+    process.stderr.write(`webshop-style shop: ${purchased.length}/${SESSIONS} sessions bought\n`);
+    // Before the built-in shopper read cards and "Buy Now", it bought nothing here.
+    expect(purchased.length).toBeGreaterThanOrEqual(6);
+    expect(stdout).toContain(`purchased ${purchased.length}`);
+  });
+
+  it("buys products that fit the goal", () => {
+    const byId = new Map(catalog.products.map((p) => [p.id, p]));
+    const scores = shop.orders.map((o) => {
+      const s = sessions.find((x) => x.session_id === o.session)!;
+      const product = byId.get(o.product_id)!;
+      return scorePurchase(s.scenario.goal.target!, {
+        product,
+        selection: o.options,
+        unit_price: o.price,
+      }).score;
+    });
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    process.stderr.write(`webshop-style shop: mean goal score of purchases ${mean.toFixed(3)}\n`);
+    expect(mean).toBeGreaterThan(0.5);
+    // Every option a bought product has was chosen on its page.
+    for (const o of shop.orders) {
+      const product = byId.get(o.product_id)!;
+      expect(Object.keys(o.options).sort()).toEqual(product.options.map((x) => x.name).sort());
+    }
+  });
+
+  it("acts only on names that were on the page, and says what it saw in words, not ASINs", () => {
+    for (const s of sessions) {
+      for (const step of s.steps) {
+        const a = step.action;
+        if (a && "name" in a) expect(step.observation).toContain(`name="${a.name}"`);
+        if (a?.type === "click" && /^b0[0-9a-z]{8}$/.test(a.name)) {
+          // The link reads the ASIN; the rationale names the product by the title beside it.
+          expect(step.rationale).toMatch(/^“.{12,}” matches \d+%/);
+          expect(step.rationale).not.toContain(a.name.toUpperCase());
+        }
+      }
+    }
+  });
+
+  it("pages with 'Next >', reads description and features pages, and goes back to search", () => {
+    const steps = sessions.flatMap((s) => s.steps);
+    const clicked = (rx: RegExp) =>
+      steps.filter((st) => st.action?.type === "click" && rx.test(st.action.name)).length;
+    expect(clicked(/(^|\.)next$/)).toBeGreaterThan(0);
+    expect(clicked(/^(description|features)$/)).toBeGreaterThan(0);
+    expect(clicked(/^back_to_search$/)).toBeGreaterThan(0);
+    // Reading a details page is followed by going back to the product.
+    for (const s of sessions) {
+      s.steps.forEach((st, i) => {
+        if (st.action?.type === "click" && /^(description|features)$/.test(st.action.name)) {
+          const next = s.steps[i + 1];
+          if (next) expect(next.action).toEqual({ type: "back" });
+        }
+      });
+    }
+  });
+});
+
+describe("shopsim ab across two deployments of a shop with no shopsim API", () => {
+  it("counts conversions by the confirmation page's URL in each arm", { timeout: 600_000 }, async () => {
+    const catalog = await loadCatalog(`webshop:${dataset("webshop-1k/products_1000.jsonl")}`, 42);
+    const scenarios = scenariosFromWebShopInstructions(dataset("webshop-1k/items_ins_v2_1000.json"), catalog);
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-foreign-ab-"));
+    const file = join(dir, "webshop.yaml");
+    writeFileSync(file, stringify({ scenarios }));
+    const [a, b] = [await startWebShopStyleShop(catalog), await startWebShopStyleShop(catalog)];
+    try {
+      const out = join(dir, "ab");
+      // A/A: the same shop twice. Exit code 0 whatever the verdict (no --exit-code).
+      await promisify(execFile)(
+        process.execPath,
+        [
+          join(ROOT, "src/cli/main.ts"),
+          "ab",
+          "--arm-url",
+          `control=${a!.url}`,
+          "--arm-url",
+          `copy=${b!.url}`,
+          "--purchase-url",
+          "/done/\\d+$",
+          "--scenarios",
+          file,
+          "--sessions-per-arm",
+          "6",
+          "--seed",
+          "42",
+          "--concurrency",
+          "4",
+          "--out",
+          out,
+        ],
+        { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
+      );
+      const report = AbReportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
+      const [control, copy] = report.arms;
+      for (const [arm, shop] of [
+        [control!, a!],
+        [copy!, b!],
+      ] as const) {
+        const orders = new Set(shop.orders.map((o) => o.session)).size;
+        expect(orders).toBeGreaterThan(0);
+        expect(arm.by_status.purchased ?? 0).toBe(orders);
+        const conversion = arm.metrics.find((m) => m.metric === "conversion");
+        expect(conversion?.value).toBeCloseTo(orders / arm.sessions);
+      }
+      // The same shoppers on the same site: the same sessions convert.
+      expect(control!.by_status).toEqual(copy!.by_status);
+    } finally {
+      await a!.close();
+      await b!.close();
+    }
+  });
+});
