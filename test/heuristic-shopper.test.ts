@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadYamlFile } from "../src/config/files.ts";
 import type { Action } from "../src/contracts/action.ts";
 import { type Persona, PersonaFileSchema, type Scenario, US_STATES } from "../src/contracts/scenario.ts";
-import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
+import { HeuristicShopper, TEST_CARD } from "../src/policy/heuristic/shopper.ts";
 import type { Decision, Observation } from "../src/policy/types.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { ROOT } from "./helpers/datasets.ts";
@@ -197,6 +197,93 @@ describe("heuristic shopper", () => {
       const hasty = await decide(shopper(0), item());
       expect(hasty.action).toEqual({ type: "back" });
       expect(hasty.rationale).toContain("does not mention steel frame");
+    });
+  });
+
+  describe("on a storefront-style shop", () => {
+    it("fills first and last name, country and state, then pays with the test card", async () => {
+      const a = persona.shipping_address;
+      const info = (stateChosen: boolean) =>
+        observe(
+          "https://shop.test/checkout",
+          `<main><h2>Contact</h2><label for="e">Email</label><input id="e" name="email" value="${a.email}">
+         <h2>Shipping address</h2><label for="c">Country/region</label><select id="c" name="country"><option>Canada</option><option selected>Mexico</option><option>United States</option></select>
+         <label for="f">First name</label><input id="f" name="first_name"><label for="l">Last name</label><input id="l" name="last_name">
+         <label for="p">State</label><select id="p" name="province"><option value="">State</option>${Object.values(
+           US_STATES,
+         )
+           .map((n) => `<option${stateChosen && n === US_STATES[a.state] ? " selected" : ""}>${n}</option>`)
+           .join("")}</select>
+         <button>Continue to shipping</button></main>`,
+        );
+      const shopper = new HeuristicShopper(persona, scenario, 1);
+      const first = await decide(shopper, info(false));
+      expect(first.action).toEqual({
+        type: "type",
+        name: "first_name",
+        text: a.full_name.split(" ")[0],
+      });
+      const last = await decide(shopper, info(false));
+      expect(last.action).toEqual({
+        type: "type",
+        name: "last_name",
+        text: a.full_name.split(" ").slice(1).join(" "),
+      });
+      const state = await decide(shopper, info(false));
+      expect(state.action).toEqual({
+        type: "select",
+        name: "state",
+        value: US_STATES[a.state],
+      });
+      const country = await decide(shopper, info(true));
+      expect(country.action).toEqual({
+        type: "select",
+        name: "country_region",
+        value: "United States",
+      });
+
+      const pay = observe(
+        "https://shop.test/checkout/payment",
+        `<main><h2>Payment</h2><fieldset><legend>Credit card</legend><label for="n">Card number</label><input id="n" name="number">
+         <label for="h">Name on card</label><input id="h" name="name"><label for="x">Expiration date (MM / YY)</label><input id="x" name="expiry">
+         <label for="v">Security code</label><input id="v" name="cvv"></fieldset><button>Pay now</button></main>`,
+      );
+      const typed: Record<string, string> = {};
+      for (let i = 0; i < 4; i++) {
+        const d = await decide(shopper, pay);
+        expect(d.action?.type).toBe("type");
+        if (d.action?.type === "type") typed[d.action.name] = d.action.text;
+      }
+      expect(typed).toEqual({
+        "credit_card.card_number": TEST_CARD.number,
+        "credit_card.name_on_card": a.full_name,
+        "credit_card.expiration_date_mm_yy": TEST_CARD.expiry,
+        "credit_card.security_code": TEST_CARD.cvc,
+      });
+      expect((await decide(shopper, pay)).action).toEqual({ type: "click", name: "pay_now" });
+    });
+
+    it("chooses the wanted option from a drop-down list, and never takes the cart link for a product", async () => {
+      const product = observe(
+        "https://shop.test/products/acme",
+        `<header><a href="/cart" aria-label="Cart, 0 items"></a></header><main><h1>Acme Wireless Headphones</h1><p>$79.00</p><p>Wireless.</p>
+         <form><label for="o">Size</label><select id="o" name="options[size]"><option selected>small</option><option>large</option></select>
+         <button>Add to cart</button></form></main>`,
+      );
+      const d = await decide(new HeuristicShopper(persona, scenario, 1), product);
+      expect(d.action).toEqual({ type: "select", name: "size", value: "large" });
+      expect(d.rationale).toMatch(/the goal wants size “large”, so I choose it/);
+
+      const grid = observe(
+        "https://shop.test/search?q=headphones",
+        `<header><a href="/cart" aria-label="Cart, 3 items, headphones inside"></a></header><main><ul>
+         <li><a href="/products/a"><h3>Acme Wireless Headphones Large</h3></a><div role="img" aria-label="4.5 out of 5 stars"></div><span>$89.00</span></li>
+         <li><a href="/products/b"><h3>Zeta Wired Earbuds</h3></a><span>$19.00</span></li></ul></main>`,
+      );
+      expect(grid.html).toContain('aria-label="4.5 out of 5 stars"');
+      const open = await decide(new HeuristicShopper(persona, scenario, 1), grid);
+      expect(open.action).toEqual({ type: "click", name: "acme_wireless_headphones_large" });
+      expect(open.rationale).toContain("is rated 4.5");
     });
   });
 });

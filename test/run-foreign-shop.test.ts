@@ -7,12 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
 import type { Catalog } from "../sandbox-shop/catalog/types.ts";
-import { scorePurchase } from "../sandbox-shop/goals.ts";
+import { matchesOptionValue, scorePurchase } from "../sandbox-shop/goals.ts";
 import { scenariosFromWebShopInstructions } from "../sandbox-shop/scenarios.ts";
+import { loadPersonas, SHIPPED_PERSONAS } from "../src/config/population.ts";
 import { AbReportSchema } from "../src/contracts/ab-report.ts";
+import { US_STATES } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
 import { readRun } from "../src/trajectory/run-dir.ts";
 import { dataset, ROOT } from "./helpers/datasets.ts";
+import { type StorefrontShop, startStorefrontShop } from "./helpers/storefront-shop.ts";
 import { startWebShopStyleShop, type WebShopStyleShop } from "./helpers/webshop-style-shop.ts";
 
 /**
@@ -200,5 +203,111 @@ describe("shopsim ab across two deployments of a shop with no shopsim API", () =
       await a!.close();
       await b!.close();
     }
+  });
+});
+
+/**
+ * The same on a shop laid out like a hosted storefront's theme: cards whose whole card is the link,
+ * icon-only buttons, an option as a drop-down list, a cart page, and a three-step checkout that asks
+ * for first and last name apart, a country, a shipping method, and a card checked as a gateway's test
+ * mode does. The shipped personas and scenarios, on the built-in catalog's products.
+ */
+describe("shopsim run on a storefront-style shop with a three-step checkout and card payment", () => {
+  let shop: StorefrontShop;
+  let sessions: SessionRecord[];
+  const N = 12;
+
+  beforeAll(async () => {
+    shop = await startStorefrontShop(await loadCatalog("builtin", 42));
+    const out = join(mkdtempSync(join(tmpdir(), "shopsim-storefront-")), "run");
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, "src/cli/main.ts"),
+        "run",
+        "--shop",
+        shop.url,
+        "--purchase-url",
+        "/orders/\\d+/thank-you$",
+        "--sessions",
+        String(N),
+        "--concurrency",
+        "3",
+        "--seed",
+        "42",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
+    );
+    sessions = (await readRun(out)).sessions;
+  }, 600_000);
+
+  afterAll(async () => {
+    await shop?.close();
+  });
+
+  it("checks out through every step and pays, in most sessions", () => {
+    expect(sessions).toHaveLength(N);
+    expect(sessions.filter((s) => s.status === "error")).toEqual([]);
+    const purchased = sessions.filter((s) => s.status === "purchased");
+    process.stderr.write(`storefront-style shop: ${purchased.length}/${N} sessions bought\n`);
+    expect(purchased.length).toBeGreaterThanOrEqual(Math.ceil(N / 2));
+    expect(new Set(purchased.map((s) => s.session_id))).toEqual(new Set(shop.orders.map((o) => o.session)));
+    for (const s of purchased) {
+      const visited = s.steps.map((st) => new URL(st.url).pathname);
+      expect(visited).toEqual(expect.arrayContaining(["/cart", "/checkout/shipping", "/checkout/payment"]));
+      const typed = Object.fromEntries(
+        s.steps.flatMap((st) => (st.action?.type === "type" ? [[st.action.name, st.action.text]] : [])),
+      );
+      expect(Object.values(typed)).toContain("4242 4242 4242 4242");
+    }
+  });
+
+  it("fills the address as the persona's, split into first and last name, with country and state chosen", async () => {
+    const personas = await loadPersonas(SHIPPED_PERSONAS);
+    expect(shop.orders.length).toBeGreaterThan(0);
+    for (const order of shop.orders) {
+      const s = sessions.find((x) => x.session_id === order.session)!;
+      const a = personas.get(s.persona.id)!.shipping_address;
+      expect(`${order.address.first_name} ${order.address.last_name}`).toBe(a.full_name);
+      expect(order.address).toMatchObject({
+        email: a.email,
+        address1: a.address1,
+        city: a.city,
+        province: US_STATES[a.state as keyof typeof US_STATES],
+        zip: a.zip,
+        country: "United States",
+      });
+    }
+  });
+
+  it("chooses the goal's options from drop-down lists and pills", () => {
+    const selects = sessions.flatMap((s) =>
+      s.steps.filter((st) => st.action?.type === "select" && /product_form/.test(st.action.name)),
+    );
+    expect(selects.length).toBeGreaterThan(0);
+    let checked = 0;
+    for (const order of shop.orders) {
+      const s = sessions.find((x) => x.session_id === order.session)!;
+      const wanted = s.scenario.goal.target?.options ?? {};
+      for (const line of order.lines)
+        for (const [name, value] of Object.entries(wanted)) {
+          if (!(name in line.options)) continue;
+          expect(
+            matchesOptionValue(line.options[name]!, value),
+            `${name}: ${line.options[name]} vs ${value}`,
+          ).toBe(true);
+          checked++;
+        }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it("never opens the cart or other header links as if they were products", () => {
+    for (const s of sessions)
+      for (const st of s.steps)
+        if (st.action?.type === "click" && /matches \d+%/.test(st.rationale))
+          expect(st.action.name).not.toMatch(/cart|search|policy/);
   });
 });

@@ -376,6 +376,15 @@ describe("other shops' markup", () => {
     for (const html of unwrapped) expect(run(body(html)).html).not.toContain("<div>");
   });
 
+  it("keeps an empty element that says what it is by its label: stars drawn in CSS", () => {
+    const p = run(
+      body(
+        `<div class="card"><h3>Mug</h3><div class="rating" role="img" aria-label="4.5 out of 5 stars"><span class="star"></span></div><span class="empty"></span></div>`,
+      ),
+    );
+    expect(p.html).toBe('<title>T</title><h3>Mug</h3><div role="img" aria-label="4.5 out of 5 stars"></div>');
+  });
+
   it("takes no names from CSS frameworks' utility classes", () => {
     const p = run(
       body(

@@ -815,7 +815,15 @@ function finish(frame: Frame, parentSink: Out[]): void {
     else if (c.trim()) texts++;
   }
   const isControl = frame.el !== null && out.name === "";
-  if (elements === 0 && texts === 0 && !isControl && !KEEP_EMPTY.has(out.tag)) {
+  if (
+    elements === 0 &&
+    texts === 0 &&
+    !isControl &&
+    !KEEP_EMPTY.has(out.tag) &&
+    // An element that says what it is only by its label (stars drawn in CSS: role=img, aria-label
+    // "4.5 out of 5 stars") is kept with the label.
+    !out.attrs.some(([k, v]) => k === "aria-label" && v)
+  ) {
     if (children.length > 0 && !BLOCK_LIKE(out.tag)) pushOut(parentSink, " ");
     return;
   }

@@ -12,7 +12,7 @@ export interface Control {
   value: string;
   checked: boolean;
   disabled: boolean;
-  options: { value: string; label: string; selected: boolean }[];
+  options: { value: string; label: string; selected: boolean; disabled: boolean }[];
   /** Text of the nearest enclosing item (list item, row, article, card…): price, rating, stock. */
   context: string;
   /**
@@ -20,6 +20,8 @@ export interface Control {
    * a code (`B07Y81FQV3`) or "View". Empty when there is none.
    */
   itemTitle: string;
+  /** In the page's header, footer or navigation: the site's chrome, not its content. */
+  chrome: boolean;
 }
 
 export interface PageModel {
@@ -35,9 +37,17 @@ export interface PageModel {
 const ITEM =
   "li, tr, article, section, fieldset, form, div, [role=group], [role=radiogroup], dialog, [role=dialog]";
 
+/** Where a site keeps what is on every page: logo, cart, account, menus, footer links. */
+const CHROME = "header, footer, nav, [role=banner], [role=contentinfo], [role=navigation]";
+
 /** Reads a simplified page into controls. Works on any shop's simplified HTML: no markup is assumed. */
 export function readPage(obs: Observation): PageModel {
   const $ = cheerio.load(obs.html);
+  // What a page shows only as a labelled image (stars drawn in CSS: "4.5 out of 5 stars") is read as text.
+  $("[role=img][aria-label]").each((_, el) => {
+    const $el = $(el);
+    if (!clean($el.text())) $el.text(` ${$el.attr("aria-label")} `);
+  });
   const controls: Control[] = [];
   $("[name]").each((_, el) => {
     const $el = $(el);
@@ -72,10 +82,16 @@ export function readPage(obs: Observation): PageModel {
           // An option shows its text (or a label attribute); a value only when it has neither. The
           // attributes are read directly: cheerio's attr("value") returns the text when there is none.
           const label = clean($(o).text()) || clean(o.attribs.label ?? "");
-          return { value: o.attribs.value ?? label, label, selected: o.attribs.selected !== undefined };
+          return {
+            value: o.attribs.value ?? label,
+            label,
+            selected: o.attribs.selected !== undefined,
+            disabled: o.attribs.disabled !== undefined,
+          };
         }),
       context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
       itemTitle: heading ? clean($(heading).text()) : "",
+      chrome: $el.closest(CHROME).length > 0,
     });
   });
   return {

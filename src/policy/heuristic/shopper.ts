@@ -24,28 +24,90 @@ const RX = {
   sort: /\bsort\b/i,
 };
 
-/** Address fields a checkout form may ask for, matched on the words of the control's name. */
-const ADDRESS_FIELDS: { key: keyof Persona["shipping_address"]; rx: RegExp }[] = [
-  { key: "full_name", rx: /full.?name|^name$|your.?name|recipient/ },
-  { key: "email", rx: /e.?mail/ },
-  { key: "address1", rx: /address.?(line.?)?1|street|^address$/ },
-  { key: "address2", rx: /address.?(line.?)?2|apartment|suite|apt/ },
-  { key: "city", rx: /city|town/ },
-  { key: "state", rx: /state|province|region/ },
-  { key: "zip", rx: /zip|postal|postcode/ },
-  { key: "phone", rx: /phone|tel/ },
+/**
+ * The card a shopper pays with where a checkout asks for one: the test card that payment gateways
+ * accept in test mode (Stripe, Shopify's and others' sandboxes) and decline for real, so a simulated
+ * shopper can finish a staging shop's checkout and can never pay a live one.
+ */
+export const TEST_CARD = { number: "4242 4242 4242 4242", expiry: "12 / 30", cvc: "123" } as const;
+
+/** Checkout fields, matched on the words of the control's name, and what the persona answers. */
+interface CheckoutField {
+  /** What the field asks for, in the rationale ("my ZIP code"). */
+  words: string;
+  rx: RegExp;
+  /** Skip controls whose name also matches this (a country/region list is not the state). */
+  not?: RegExp;
+  value: (p: Persona) => string | undefined;
+  /** Counts towards recognising an address form. */
+  address: boolean;
+}
+
+const firstName = (p: Persona) => p.shipping_address.full_name.trim().split(/\s+/)[0];
+const lastName = (p: Persona) =>
+  p.shipping_address.full_name.trim().split(/\s+/).slice(1).join(" ") || undefined;
+
+const CHECKOUT_FIELDS: CheckoutField[] = [
+  {
+    words: "full name",
+    rx: /full.?name|^name$|your.?name|recipient/,
+    value: (p) => p.shipping_address.full_name,
+    address: true,
+  },
+  { words: "first name", rx: /first.?name|given.?name|^fname$/, value: firstName, address: true },
+  { words: "last name", rx: /last.?name|family.?name|surname|^lname$/, value: lastName, address: true },
+  { words: "email address", rx: /e.?mail/, value: (p) => p.shipping_address.email, address: true },
+  {
+    words: "street address",
+    rx: /address.?(line.?)?1|street|^address$/,
+    value: (p) => p.shipping_address.address1,
+    address: true,
+  },
+  {
+    words: "apartment number",
+    rx: /address.?(line.?)?2|apartment|suite|apt/,
+    value: (p) => p.shipping_address.address2,
+    address: true,
+  },
+  { words: "city", rx: /city|town/, value: (p) => p.shipping_address.city, address: true },
+  {
+    words: "state",
+    rx: /\bstate\b|province|^region$/,
+    not: /country/,
+    value: (p) => p.shipping_address.state,
+    address: true,
+  },
+  { words: "country", rx: /country/, value: () => "United States", address: false },
+  { words: "ZIP code", rx: /zip|postal|postcode/, value: (p) => p.shipping_address.zip, address: true },
+  { words: "phone number", rx: /phone|tel/, value: (p) => p.shipping_address.phone, address: true },
+  {
+    words: "card number",
+    rx: /card.?number|^number$|cc.?num|credit.?card$/,
+    value: () => TEST_CARD.number,
+    address: false,
+  },
+  {
+    words: "name on the card",
+    rx: /name.?on.?card|card.?holder|^name.?on/,
+    value: (p) => p.shipping_address.full_name,
+    address: false,
+  },
+  {
+    words: "card's expiry date",
+    rx: /expir|exp.?date|mm.?yy/,
+    value: () => TEST_CARD.expiry,
+    address: false,
+  },
+  {
+    words: "card's security code",
+    rx: /security.?code|cvv|cvc|csc|verification/,
+    value: () => TEST_CARD.cvc,
+    address: false,
+  },
 ];
 
-const FIELD_WORDS: Record<keyof Persona["shipping_address"], string> = {
-  full_name: "full name",
-  email: "email address",
-  address1: "street address",
-  address2: "apartment number",
-  city: "city",
-  state: "state",
-  zip: "ZIP code",
-  phone: "phone number",
-};
+/** How a country list may spell the persona's country (addresses are in the United States). */
+const UNITED_STATES = /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i;
 
 interface Candidate {
   control: Control;
@@ -272,7 +334,7 @@ export class HeuristicShopper implements Policy {
   private candidates(page: PageModel): Candidate[] {
     const links: { control: Control; title: string }[] = [];
     for (const c of page.controls) {
-      if (c.tag !== "a" || c.disabled) continue;
+      if (c.tag !== "a" || c.disabled || c.chrome) continue;
       const title = wordy(c.label) ? c.label : wordy(c.itemTitle) ? c.itemTitle : null;
       if (title !== null) links.push({ control: c, title });
     }
@@ -467,10 +529,29 @@ export class HeuristicShopper implements Policy {
       const g = groupOf(c.name);
       groups.set(g, [...(groups.get(g) ?? []), c]);
     }
+    // Options offered as drop-down lists instead (a size list in the product form).
+    const lists = page.controls.filter(
+      (c) =>
+        c.tag === "select" &&
+        !c.disabled &&
+        c.options.length > 1 &&
+        !/qty|quantity|sort/.test(lastWords(c.name)),
+    );
     for (const [optName, wanted] of Object.entries(this.plan.options)) {
       const group = [...groups.entries()].find(([g]) =>
         g.split(".").at(-1)?.replace(/_/g, " ").includes(optName.toLowerCase()),
       )?.[1];
+      const list = group ? undefined : lists.find((l) => lastWords(l.name).includes(optName.toLowerCase()));
+      if (list) {
+        const match = list.options.find((o) => token_sort_ratio(optionValue(o.label), wanted) >= 85);
+        if (!match || match.disabled) return back(`“${title}” has no ${optName} “${wanted}” available`);
+        if (match.selected) continue;
+        return this.act(`“${title}” fits; the goal wants ${optName} “${wanted}”, so I choose it.`, {
+          type: "select",
+          name: list.name,
+          value: match.value,
+        });
+      }
       if (!group) continue;
       const match = group.find((c) => token_sort_ratio(optionValue(c.label), wanted) >= 85);
       if (!match || match.disabled) return back(`“${title}” has no ${optName} “${wanted}” available`);
@@ -493,6 +574,20 @@ export class HeuristicShopper implements Policy {
         { type: "click", name: pick.name },
       );
     }
+    for (const list of lists) {
+      // A list still on its prompt ("Select a size") needs a choice; one showing a value has one.
+      const shown = list.options.find((o) => o.selected) ?? list.options[0];
+      if (shown && shown.value !== "" && !/^(select|choose|pick)\b/i.test(shown.label)) continue;
+      const available = list.options.filter(
+        (o) => o.value !== "" && !o.disabled && !/^(select|choose|pick)\b/i.test(o.label),
+      );
+      if (available.length === 0) continue;
+      const pick = available[Math.floor(this.random() * available.length)]!;
+      return this.act(
+        `The product needs a ${lastWords(list.name)} and the goal does not say which; I choose “${optionValue(pick.label)}”.`,
+        { type: "select", name: list.name, value: pick.value },
+      );
+    }
     const priceText = price !== null ? ` at $${price.toFixed(2)}` : "";
     const evidence = found.length > 0 ? `; it has ${found.join(", ")}` : "";
     if (buyNow && (s.impulsiveness > 0.6 || !addToCart)) {
@@ -509,8 +604,8 @@ export class HeuristicShopper implements Policy {
   }
 
   private cartSummary(page: PageModel): string {
-    const m = /subtotal[^$]*\$\s?[\d,.]+/i.exec(page.text);
-    return m ? m[0] : "the item";
+    const m = /(subtotal|estimated total|order total|total)[^$]{0,40}\$\s?[\d,.]+/i.exec(page.text);
+    return m ? m[0].replace(/([a-z])\$/i, "$1 $") : "the item";
   }
 
   // --- checkout --------------------------------------------------------------------------------
@@ -519,7 +614,9 @@ export class HeuristicShopper implements Policy {
     const fieldNames = page.controls
       .filter((c) => ["input", "select", "textarea"].includes(c.tag))
       .map((c) => c.name.toLowerCase());
-    const hits = ADDRESS_FIELDS.filter((f) => fieldNames.some((n) => f.rx.test(lastWords(n)))).length;
+    const hits = CHECKOUT_FIELDS.filter(
+      (f) => f.address && fieldNames.some((n) => f.rx.test(lastWords(n)) && !f.not?.test(lastWords(n))),
+    ).length;
     if (hits >= 3) return true;
     if (page.controls.some((c) => RX.addToCart.test(c.label))) return false;
     if (page.controls.some((c) => RX.placeOrder.test(c.label))) return true;
@@ -536,34 +633,35 @@ export class HeuristicShopper implements Policy {
   }
 
   private checkout(page: PageModel): Decision {
-    const address = this.persona.shipping_address;
-    for (const field of ADDRESS_FIELDS) {
-      const control = page.controls.find(
-        (c) =>
-          ["input", "select", "textarea"].includes(c.tag) &&
-          !c.disabled &&
-          field.rx.test(lastWords(c.name.toLowerCase())),
-      );
-      const want = address[field.key];
+    for (const field of CHECKOUT_FIELDS) {
+      const control = page.controls.find((c) => {
+        if (!["input", "select", "textarea"].includes(c.tag) || c.disabled) return false;
+        const words = lastWords(c.name.toLowerCase());
+        return field.rx.test(words) && !field.not?.test(words);
+      });
+      const want = field.value(this.persona);
       if (!control || want === undefined || want === "") continue;
       if (control.tag === "select") {
         if (this.typed.has(`${page.url}#${control.name}`)) continue;
         // A shopper knows their state both by its code and by its name, whichever the list shows.
-        const spelled = [want, field.key === "state" ? US_STATES[want as keyof typeof US_STATES] : undefined]
+        const spelled = [
+          want,
+          field.words === "state" ? US_STATES[want as keyof typeof US_STATES] : undefined,
+        ]
           .filter((w): w is string => Boolean(w))
           .map((w) => w.toLowerCase());
         const option = control.options.find(
-          (o) => o.value === want || spelled.includes(o.label.trim().toLowerCase()),
+          (o) =>
+            o.value === want ||
+            spelled.includes(o.label.trim().toLowerCase()) ||
+            (field.words === "country" && UNITED_STATES.test(o.label.trim())),
         );
         if (option && !option.selected) {
-          return this.act(
-            `The checkout asks for my ${field.key.replace("_", " ")}; I choose ${option.label}.`,
-            {
-              type: "select",
-              name: control.name,
-              value: option.value,
-            },
-          );
+          return this.act(`The checkout asks for my ${field.words}; I choose ${option.label}.`, {
+            type: "select",
+            name: control.name,
+            value: option.value,
+          });
         }
         continue;
       }
@@ -571,7 +669,7 @@ export class HeuristicShopper implements Policy {
       // A field already typed into (by me, or earlier in a session I took over) is left alone.
       if (control.value === want || this.typed.has(key)) continue;
       this.typed.set(key, want);
-      return this.act(`The checkout asks for my ${FIELD_WORDS[field.key]}; I type it.`, {
+      return this.act(`The checkout asks for my ${field.words}; I type it.`, {
         type: "type",
         name: control.name,
         text: want,
@@ -627,6 +725,7 @@ function optionValue(label: string): string {
   return label
     .replace(/\s*\(\+?\$[^)]*\)\s*$/, "")
     .replace(/\s*—.*$/, "")
+    .replace(/\s+-\s+(sold out|unavailable|out of stock)$/i, "")
     .trim();
 }
 

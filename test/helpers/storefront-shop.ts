@@ -1,0 +1,405 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Catalog, type Product, unitPrice } from "../../sandbox-shop/catalog/types.ts";
+import { SearchIndex } from "../../sandbox-shop/search.ts";
+import { US_STATES } from "../../src/contracts/scenario.ts";
+import { SESSION_HEADER } from "../../src/contracts/shop.ts";
+
+/**
+ * A shop that shopsim did not write, laid out like a theme of a hosted storefront platform (BEM
+ * classes, a grid of cards whose whole card is the link, icon-only buttons named by aria-label), with
+ * what such shops ask of a buyer and the sandbox does not:
+ *
+ * - the first option of a product is a drop-down list, the others are radio "pills";
+ * - the cart is a page of its own, with a "Check out" button;
+ * - checkout takes three steps: contact and address (first and last name apart, a country list),
+ *   shipping method, then payment by card, checked as a payment gateway's test mode does: only the
+ *   test card 4242 4242 4242 4242 (Luhn-valid, expiry in the future, a 3-digit code) is accepted;
+ * - missing or wrong fields come back as the same step with error messages;
+ * - the order ends on `/orders/N/thank-you`.
+ *
+ * No shopsim API. It keeps its orders, per session header, for the test to check.
+ */
+export interface StorefrontOrder {
+  session: string;
+  lines: { product_id: string; options: Record<string, string>; quantity: number; price: number }[];
+  shipping: string;
+  address: Record<string, string>;
+}
+
+export interface StorefrontShop {
+  url: string;
+  orders: StorefrontOrder[];
+  close(): Promise<void>;
+}
+
+interface Cart {
+  lines: StorefrontOrder["lines"];
+  contact: Record<string, string>;
+  shipping: string | null;
+}
+
+const STATES: readonly string[] = Object.values(US_STATES);
+
+function esc(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+}
+
+const ICON = '<svg class="icon" aria-hidden="true" viewBox="0 0 20 20"><path d="M1 1h18v18H1z"/></svg>';
+
+function layout(title: string, main: string, cartCount: number): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} – Northwind Goods</title>
+<link rel="stylesheet" href="/cdn/shop/t/4/assets/base.css"></head>
+<body class="template-page"><a class="skip-to-content-link visually-hidden" href="#MainContent">Skip to content</a>
+<div class="shopify-section header-section"><header class="header header--middle-left page-width">
+<a href="/" class="header__heading-link"><span class="h2">Northwind Goods</span></a>
+<div class="header__icons"><details-modal class="header__search"><form action="/search" method="get" role="search" class="search search-modal__form">
+<div class="field"><input class="search__input field__input" id="Search-In-Modal" type="search" name="q" value="" placeholder="Search" aria-label="Search">
+<button type="submit" class="search__button field__button" aria-label="Search">${ICON}</button></div></form></details-modal>
+<a href="/cart" class="header__icon header__icon--cart link" id="cart-icon-bubble" aria-label="Cart, ${cartCount} items">${ICON}<div class="cart-count-bubble"><span aria-hidden="true">${cartCount}</span></div></a></div>
+</header></div>
+<main id="MainContent" class="content-for-layout" role="main">${main}</main>
+<footer class="footer"><ul class="footer-block__details-content list-unstyled"><li><a href="/pages/shipping" class="link link--text list-menu__item">Shipping policy</a></li><li><a href="/pages/returns" class="link link--text list-menu__item">Refund policy</a></li></ul></footer>
+</body></html>`;
+}
+
+function money(n: number): string {
+  return `$${n.toFixed(2)}`;
+}
+
+function card(p: Product): string {
+  return `<li class="grid__item"><div class="card-wrapper product-card-wrapper"><div class="card card--standard">
+<a href="/products/${p.id.toLowerCase()}" class="full-unstyled-link card__link"><div class="card__media"><img src="/cdn/shop/files/${p.id}.jpg" alt="" loading="lazy" width="533" height="533"></div>
+<div class="card__content"><h3 class="card__heading h5">${esc(p.title)}</h3></div></a>
+<div class="card-information"><div class="price"><span class="visually-hidden">Regular price</span> <span class="price-item price-item--regular">${money(p.price)}</span></div>
+${p.rating === null ? "" : `<div class="rating" role="img" aria-label="${p.rating} out of 5 stars"><span aria-hidden="true">★★★★☆</span></div><p class="rating-count caption"><span aria-hidden="true">(${p.review_count})</span><span class="visually-hidden">${p.review_count} total reviews</span></p>`}
+</div></div></div></li>`;
+}
+
+function searchPage(index: SearchIndex, q: string, page: number, cartCount: number): string {
+  const r = index.search({ q, filters: {}, sort: "relevance", page, perPage: 16 });
+  const next =
+    page < r.pages
+      ? `<a class="pagination__item pagination__item--prev pagination__item-arrow link motion-reduce" href="/search?q=${encodeURIComponent(q)}&amp;page=${page + 1}" aria-label="Next page">${ICON}</a>`
+      : "";
+  return layout(
+    `Search: ${r.total} results found for "${q}"`,
+    `<div class="template-search page-width"><h1 class="h2 center">Search results</h1>
+<p role="status">${r.total} results found for “${esc(q)}”</p>
+<ul id="product-grid" class="grid product-grid grid--2-col-tablet-down grid--4-col-desktop">${r.items.map(card).join("")}</ul>
+<nav class="pagination-wrapper" role="navigation" aria-label="Pagination"><ul class="pagination__list list-unstyled"><li><span class="pagination__item pagination__item--current" aria-current="page">${page}</span></li><li>${next}</li></ul></nav></div>`,
+    cartCount,
+  );
+}
+
+function productPage(p: Product, cartCount: number, error: string | null): string {
+  const [first, ...rest] = p.options;
+  const select = first
+    ? `<div class="product-form__input product-form__input--dropdown"><label class="form__label" for="Option-1">${esc(first.name[0]!.toUpperCase() + first.name.slice(1))}</label>
+<div class="select"><select id="Option-1" class="select__select" name="options[${esc(first.name)}]">${first.values
+        .map(
+          (v) =>
+            `<option value="${esc(v.value)}"${v.available ? "" : " disabled"}>${esc(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}${v.available ? "" : " - Sold out"}</option>`,
+        )
+        .join("")}</select></div></div>`
+    : "";
+  const pills = rest
+    .map(
+      (o, i) =>
+        `<fieldset class="js product-form__input product-form__input--pill"><legend class="form__label">${esc(o.name[0]!.toUpperCase() + o.name.slice(1))}</legend>${o.values
+          .map(
+            (v, j) =>
+              `<input type="radio" id="opt-${i}-${j}" name="options[${esc(o.name)}]" value="${esc(v.value)}"${j === 0 ? " checked" : ""}${v.available ? "" : ' class="disabled"'}><label for="opt-${i}-${j}">${esc(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}<span class="visually-hidden">${v.available ? "" : " Variant sold out or unavailable"}</span></label>`,
+          )
+          .join("")}</fieldset>`,
+    )
+    .join("");
+  return layout(
+    p.title,
+    `<section class="page-width product product--large"><div class="product__media-wrapper"><img src="/cdn/shop/files/${p.id}.jpg" alt="${esc(p.title)}" width="1066"></div>
+<div class="product__info-wrapper"><p class="product__text inline-richtext caption-with-letter-spacing">${esc(p.brand)}</p>
+<div class="product__title"><h1>${esc(p.title)}</h1></div>
+<div class="price price--large"><span class="price-item price-item--regular">${p.options.length > 0 ? "From " : ""}${money(p.price)}</span></div>
+${p.rating === null ? "" : `<div class="rating" role="img" aria-label="${p.rating} out of 5 stars"></div><p class="rating-count caption">(${p.review_count})</p>`}
+<form method="post" action="/cart/add" id="product-form" class="form" novalidate><input type="hidden" name="id" value="${p.id}">
+${select}${pills}
+${error ? `<div class="product-form__error-message-wrapper" role="alert"><span class="product-form__error-message">${esc(error)}</span></div>` : ""}
+<div class="product-form__buttons"><button type="submit" name="add" class="product-form__submit button button--full-width button--secondary"><span>Add to cart</span></button></div></form>
+<div class="product__description rte quick-add-hidden"><p>${esc(p.description)}</p><ul>${p.bullets.map((b) => `<li>${esc(b)}</li>`).join("")}</ul></div></div></section>`,
+    cartCount,
+  );
+}
+
+function cartPage(cart: Cart, byId: Map<string, Product>): string {
+  const count = cart.lines.reduce((n, l) => n + l.quantity, 0);
+  if (count === 0)
+    return layout(
+      "Your cart",
+      `<div class="cart__warnings"><h1 class="cart__empty-text">Your cart is empty</h1><a href="/collections/all" class="button">Continue shopping</a></div>`,
+      0,
+    );
+  const subtotal = cart.lines.reduce((n, l) => n + l.price * l.quantity, 0);
+  const rows = cart.lines
+    .map((l, i) => {
+      const p = byId.get(l.product_id)!;
+      const opts = Object.entries(l.options)
+        .map(([k, v]) => `<div class="product-option"><dt>${esc(k)}: </dt><dd>${esc(v)}</dd></div>`)
+        .join("");
+      return `<tr class="cart-item"><td class="cart-item__details"><a href="/products/${p.id.toLowerCase()}" class="cart-item__name h4 break">${esc(p.title)}</a><dl>${opts}</dl></td>
+<td class="cart-item__quantity"><label class="visually-hidden" for="Quantity-${i}">Quantity</label><input class="quantity__input" type="number" name="updates[]" value="${l.quantity}" min="0" id="Quantity-${i}"></td>
+<td class="cart-item__totals right"><span class="price price--end">${money(l.price * l.quantity)}</span></td></tr>`;
+    })
+    .join("");
+  return layout(
+    "Your cart",
+    `<div class="page-width"><div class="title-wrapper-with-link"><h1 class="title title--primary">Your cart</h1></div>
+<form action="/cart" class="cart__contents critical-hidden" method="post" id="cart"><table class="cart-items"><thead><tr><th>Product</th><th>Quantity</th><th>Total</th></tr></thead><tbody>${rows}</tbody></table></form>
+<div class="cart__footer"><div class="totals"><h2 class="totals__total">Estimated total</h2><p class="totals__total-value">${money(subtotal)} USD</p></div>
+<small class="tax-note caption-large rte">Taxes, discounts and shipping calculated at checkout</small>
+<form action="/checkout" method="get"><button type="submit" id="checkout" class="cart__checkout-button button" name="checkout">Check out</button></form></div></div>`,
+    count,
+  );
+}
+
+function field(
+  id: string,
+  label: string,
+  value: string,
+  type = "text",
+  errors: Record<string, string> = {},
+): string {
+  const err = errors[id];
+  return `<div class="field${err ? " field--error" : ""}"><label class="field__label" for="${id}">${label}</label><input class="field__input" id="${id}" name="${id}" type="${type}" value="${esc(value)}"${err ? ` aria-invalid="true" aria-describedby="${id}-error"` : ""}>${err ? `<p class="field__message" id="${id}-error">${esc(err)}</p>` : ""}</div>`;
+}
+
+function checkoutShell(step: string, body: string): string {
+  // Checkout pages of hosted platforms drop the store's header and footer.
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(step)} - Northwind Goods - Checkout</title></head>
+<body><div class="content"><div class="wrap"><div class="main"><header class="main__header"><a href="/cart" class="logo">Northwind Goods</a>
+<nav aria-label="Breadcrumb"><ol class="breadcrumb"><li><a href="/cart">Cart</a></li><li>Information</li><li>Shipping</li><li>Payment</li></ol></nav></header>
+<main class="main__content">${body}</main></div></div></div></body></html>`;
+}
+
+function informationStep(cart: Cart, errors: Record<string, string>): string {
+  const c = cart.contact;
+  return checkoutShell(
+    "Information",
+    `<form action="/checkout/information" method="post" novalidate><div class="section section--contact-information"><h2 class="section__title">Contact</h2>
+${field("email", "Email", c.email ?? "", "email", errors)}</div>
+<div class="section section--shipping-address"><h2 class="section__title">Shipping address</h2>
+<div class="field field--select"><label class="field__label" for="country">Country/region</label><select id="country" name="country"><option>Canada</option><option selected>United States</option><option>Mexico</option></select></div>
+${field("first_name", "First name", c.first_name ?? "", "text", errors)}${field("last_name", "Last name", c.last_name ?? "", "text", errors)}
+${field("address1", "Address", c.address1 ?? "", "text", errors)}${field("address2", "Apartment, suite, etc. (optional)", c.address2 ?? "")}
+${field("city", "City", c.city ?? "", "text", errors)}
+<div class="field field--select"><label class="field__label" for="province">State</label><select id="province" name="province"><option value="">State</option>${STATES.map((s) => `<option${c.province === s ? " selected" : ""}>${s}</option>`).join("")}</select>${errors.province ? `<p class="field__message">${esc(errors.province)}</p>` : ""}</div>
+${field("zip", "ZIP code", c.zip ?? "", "text", errors)}${field("phone", "Phone (optional)", c.phone ?? "", "tel")}</div>
+<div class="step__footer"><button type="submit" class="step__footer__continue-btn btn"><span class="btn__content">Continue to shipping</span></button><a href="/cart" class="step__footer__previous-link">Return to cart</a></div></form>`,
+  );
+}
+
+function shippingStep(): string {
+  return checkoutShell(
+    "Shipping",
+    `<form action="/checkout/shipping" method="post"><div class="section section--shipping-method"><h2 class="section__title">Shipping method</h2>
+<fieldset class="content-box"><legend class="visually-hidden">Choose a shipping method</legend>
+<div class="radio-wrapper"><input class="input-radio" type="radio" id="ship-standard" name="shipping" value="standard" checked><label for="ship-standard">Standard (5 to 8 business days) $4.99</label></div>
+<div class="radio-wrapper"><input class="input-radio" type="radio" id="ship-express" name="shipping" value="express"><label for="ship-express">Express (1 to 2 business days) $14.99</label></div></fieldset></div>
+<div class="step__footer"><button type="submit" class="step__footer__continue-btn btn">Continue to payment</button><a href="/checkout" class="step__footer__previous-link">Return to information</a></div></form>`,
+  );
+}
+
+function paymentStep(values: Record<string, string>, errors: Record<string, string>): string {
+  return checkoutShell(
+    "Payment",
+    `<form action="/checkout/payment" method="post" novalidate><div class="section section--payment-method"><h2 class="section__title">Payment</h2>
+<p class="section__text">All transactions are secure and encrypted.</p>
+${errors.card ? `<div class="notice notice--error" role="alert"><p>${esc(errors.card)}</p></div>` : ""}
+<fieldset class="content-box"><legend>Credit card</legend>
+${field("number", "Card number", values.number ?? "", "text", errors)}${field("name", "Name on card", values.name ?? "", "text", errors)}
+${field("expiry", "Expiration date (MM / YY)", values.expiry ?? "", "text", errors)}${field("verification_value", "Security code", values.verification_value ?? "", "text", errors)}</fieldset></div>
+<div class="step__footer"><button type="submit" class="step__footer__continue-btn btn">Pay now</button><a href="/checkout/shipping" class="step__footer__previous-link">Return to shipping</a></div></form>`,
+  );
+}
+
+function thankYou(order: StorefrontOrder, n: number, byId: Map<string, Product>): string {
+  return checkoutShell(
+    "Thank you",
+    `<div class="section"><h2 class="os-header__title">Thank you, ${esc(order.address.first_name ?? "")}!</h2><p class="os-order-number">Order #${1000 + n}</p>
+<h3>Your order is confirmed</h3><ul>${order.lines.map((l) => `<li>${esc(byId.get(l.product_id)!.title)} × ${l.quantity}</li>`).join("")}</ul></div>`,
+  );
+}
+
+/** A card number a gateway in test mode accepts: 4242 4242 4242 4242 (spaces allowed). */
+function testCardOk(number: string): boolean {
+  return number.replace(/[\s-]/g, "") === "4242424242424242";
+}
+
+function expiryOk(expiry: string): boolean {
+  const m = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec(expiry);
+  if (!m) return false;
+  const month = Number(m[1]);
+  const year = Number(m[2]!.length === 2 ? `20${m[2]}` : m[2]);
+  return month >= 1 && month <= 12 && year * 12 + month >= 2026 * 12 + 12;
+}
+
+async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** Starts the storefront-style shop on a free loopback port, selling `catalog`. */
+export async function startStorefrontShop(catalog: Catalog): Promise<StorefrontShop> {
+  const index = new SearchIndex(catalog);
+  const byId = new Map(catalog.products.map((p) => [p.id, p]));
+  const byHandle = new Map(catalog.products.map((p) => [p.id.toLowerCase(), p]));
+  const carts = new Map<string, Cart>();
+  const orders: StorefrontOrder[] = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://shop.local");
+    const cookie = /(?:^|;\s*)cart=([a-f0-9]+)/.exec(req.headers.cookie ?? "")?.[1];
+    const token = cookie ?? randomBytes(8).toString("hex");
+    const cart = carts.get(token) ?? { lines: [], contact: {}, shipping: null };
+    carts.set(token, cart);
+    const headers: Record<string, string> = cookie ? {} : { "set-cookie": `cart=${token}; Path=/; HttpOnly` };
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { ...headers, "content-type": "text/html; charset=utf-8" });
+      res.end(body);
+    };
+    const redirect = (to: string) => {
+      res.writeHead(303, { ...headers, location: to });
+      res.end();
+    };
+    const count = cart.lines.reduce((n, l) => n + l.quantity, 0);
+    const path = url.pathname;
+    const product = /^\/products\/([^/]+)$/.exec(path);
+
+    if (req.method === "GET" && path === "/")
+      return send(
+        200,
+        layout(
+          "Home",
+          `<div class="banner"><h2 class="banner__heading">New season, new goods</h2><a href="/search?q=new" class="button">Shop all</a></div>`,
+          count,
+        ),
+      );
+    if (req.method === "GET" && path === "/search") {
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
+      return send(200, searchPage(index, url.searchParams.get("q") ?? "", page, count));
+    }
+    if (req.method === "GET" && product) {
+      const p = byHandle.get(product[1] ?? "");
+      if (!p) return send(404, layout("Not found", "<h1>Page not found</h1>", count));
+      return send(200, productPage(p, count, null));
+    }
+    if (req.method === "POST" && path === "/cart/add") {
+      const form = await formBody(req);
+      const p = byId.get(form.get("id") ?? "");
+      if (!p) return send(404, layout("Not found", "<h1>Page not found</h1>", count));
+      const options: Record<string, string> = {};
+      for (const o of p.options) {
+        const v = form.get(`options[${o.name}]`);
+        const value = o.values.find((x) => x.value === v);
+        if (!value?.available)
+          return send(422, productPage(p, count, `This ${o.name} is unavailable; choose another.`));
+        options[o.name] = value.value;
+      }
+      cart.lines.push({ product_id: p.id, options, quantity: 1, price: unitPrice(p, options) });
+      return redirect("/cart");
+    }
+    if (req.method === "GET" && path === "/cart") return send(200, cartPage(cart, byId));
+    if (path.startsWith("/checkout") && cart.lines.length === 0) return redirect("/cart");
+    if (req.method === "GET" && path === "/checkout") return send(200, informationStep(cart, {}));
+    if (req.method === "POST" && path === "/checkout/information") {
+      const form = await formBody(req);
+      const keys = [
+        "email",
+        "first_name",
+        "last_name",
+        "address1",
+        "address2",
+        "city",
+        "province",
+        "zip",
+        "phone",
+        "country",
+      ];
+      for (const k of keys) cart.contact[k] = (form.get(k) ?? "").trim();
+      const errors: Record<string, string> = {};
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(cart.contact.email ?? "")) errors.email = "Enter a valid email";
+      for (const [k, what] of [
+        ["first_name", "a first name"],
+        ["last_name", "a last name"],
+        ["address1", "an address"],
+        ["city", "a city"],
+      ] as const)
+        if (!cart.contact[k]) errors[k] = `Enter ${what}`;
+      if (!STATES.includes(cart.contact.province ?? "")) errors.province = "Select a state / province";
+      if (!/^\d{5}(-\d{4})?$/.test(cart.contact.zip ?? "")) errors.zip = "Enter a ZIP / postal code";
+      if (Object.keys(errors).length > 0) return send(422, informationStep(cart, errors));
+      return redirect("/checkout/shipping");
+    }
+    if (req.method === "GET" && path === "/checkout/shipping") return send(200, shippingStep());
+    if (req.method === "POST" && path === "/checkout/shipping") {
+      const form = await formBody(req);
+      cart.shipping = form.get("shipping") === "express" ? "express" : "standard";
+      return redirect("/checkout/payment");
+    }
+    if (req.method === "GET" && path === "/checkout/payment") return send(200, paymentStep({}, {}));
+    if (req.method === "POST" && path === "/checkout/payment") {
+      const form = await formBody(req);
+      const values = Object.fromEntries(
+        ["number", "name", "expiry", "verification_value"].map((k) => [k, (form.get(k) ?? "").trim()]),
+      );
+      const errors: Record<string, string> = {};
+      if (!testCardOk(values.number ?? "")) errors.number = "Enter a valid card number";
+      if (!values.name) errors.name = "Enter your name exactly as it's written on your card";
+      if (!expiryOk(values.expiry ?? "")) errors.expiry = "Enter a valid expiration date";
+      if (!/^\d{3,4}$/.test(values.verification_value ?? ""))
+        errors.verification_value = "Enter the CVV or security code on your card";
+      if (Object.keys(errors).length > 0) {
+        errors.card = "Your payment details couldn't be verified. Check your card details and try again.";
+        return send(422, paymentStep(values, errors));
+      }
+      orders.push({
+        session: String(req.headers[SESSION_HEADER] ?? ""),
+        lines: cart.lines,
+        shipping: cart.shipping ?? "standard",
+        address: { ...cart.contact },
+      });
+      carts.set(token, { lines: [], contact: {}, shipping: null });
+      return redirect(`/orders/${orders.length - 1}/thank-you`);
+    }
+    const done = /^\/orders\/(\d+)\/thank-you$/.exec(path);
+    if (req.method === "GET" && done) {
+      const order = orders[Number(done[1])];
+      if (!order) return send(404, layout("Not found", "<h1>Page not found</h1>", count));
+      return send(200, thankYou(order, Number(done[1]), byId));
+    }
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("not found");
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { "content-type": "text/plain" });
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    orders,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
