@@ -855,8 +855,8 @@ function kindOf(el: DomElement): string {
 
 /**
  * Whether a bare box is one record of a list written in boxes (a result card among result cards):
- * it holds a few controls and something to read beside them (a title, a price), and a sibling has
- * the same tag and classes. Its box is kept, so a reader sees which title, price and link go together. A lone
+ * it holds a few controls and something to read beside them (a title, a price) but no list or table
+ * of its own, and a sibling has the same tag and classes. Its box is kept, so a reader sees which title, price and link go together. A lone
  * box, or a label with its field, is still unwrapped.
  */
 function isRecord(frame: Frame, children: readonly Out[]): boolean {
@@ -868,10 +868,10 @@ function isRecord(frame: Frame, children: readonly Out[]): boolean {
   if (!el.attribs.class?.trim()) return false;
   let content = false;
   for (const c of children) {
-    if (typeof c !== "string" && c.name === null && c.tag !== "label" && c.tag !== "form") {
-      content = true;
-      break;
-    }
+    if (typeof c === "string" || c.name !== null) continue;
+    // A box holding a list or a table is a page's section (a sidebar widget), not one record.
+    if (c.tag === "ul" || c.tag === "ol" || c.tag === "table") return false;
+    if (c.tag !== "label" && c.tag !== "form") content = true;
   }
   if (!content) return false;
   const siblings = parent.el ? parent.el.children : null;
