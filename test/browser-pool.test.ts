@@ -128,6 +128,33 @@ beforeAll(async () => {
 <p id="out">before</p>`,
       );
     }
+    if (req.url?.startsWith("/spa")) {
+      // A single-page app: links are fetched by script and swapped in with pushState; back and
+      // forward (popstate) fetch the page again. Only the first page is a document load.
+      const view = new URL(req.url, "http://x").searchParams.get("view") ?? "list";
+      const body = view === "list" ? '<a id="item" href="/spa?view=item">Item</a>' : "<h1>Item page</h1>";
+      const delay = req.headers["x-spa"] ? 120 : 0;
+      const timer = setTimeout(
+        () =>
+          html(
+            res,
+            `<!doctype html><title>${view}</title><body><main><p id="view">${view}</p>${body}</main>
+<script>
+const go = async (url, push) => {
+  const doc = new DOMParser().parseFromString(await (await fetch(url, { headers: { "x-spa": "1" } })).text(), "text/html");
+  document.querySelector("main").replaceWith(doc.querySelector("main"));
+  document.title = doc.title;
+  if (push) history.pushState({}, "", url);
+};
+document.addEventListener("click", (e) => { const a = e.target.closest("a"); if (a) { e.preventDefault(); go(a.href, true); } });
+addEventListener("popstate", () => go(location.href, false));
+</script></body>`,
+          ),
+        delay,
+      );
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
     if (req.url === "/css-hidden") {
       // What a stylesheet hides, which the HTML alone does not show.
       return html(
@@ -435,6 +462,23 @@ describe("BrowserSession.act drives the real shop by element name", () => {
     } finally {
       await patient.close();
     }
+  });
+
+  it("follows a single-page app's pushState navigation, and waits for what its back and forward fetch", async () => {
+    const view = async (s: BrowserSession) => {
+      const o = await s.observe();
+      return `${new URL(o.url).search} ${/<p id="view">([^<]*)<\/p>/.exec(o.html)?.[1]}`;
+    };
+    await withSession(async (s) => {
+      await s.goto(`${site.url}/spa`);
+      expect(await view(s)).toBe(" list");
+      const link = { item: el("#item", "link", "Item") };
+      expect(await s.act({ type: "click", name: "item" }, link)).toEqual({ ok: true, navigated: true });
+      expect(await view(s)).toBe("?view=item item");
+      // Back within the document: the URL changes at once, the content only when the fetch is back.
+      expect(await s.act({ type: "back" }, {})).toEqual({ ok: true, navigated: true });
+      expect(await view(s)).toBe(" list");
+    });
   });
 
   it("marks what the page's stylesheet hides, so the policy does not see it, and sees it once shown", async () => {

@@ -217,8 +217,11 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
   let sessions: SessionRecord[];
   const N = 12;
 
-  beforeAll(async () => {
-    shop = await startStorefrontShop(await loadCatalog("builtin", 42));
+  /** The same run on the same shop navigating by script (fetch, swap, pushState): a single-page app. */
+  let clientSide: SessionRecord[];
+  let clientShop: StorefrontShop;
+
+  const runOn = async (url: string): Promise<SessionRecord[]> => {
     const out = join(mkdtempSync(join(tmpdir(), "shopsim-storefront-")), "run");
     await promisify(execFile)(
       process.execPath,
@@ -226,7 +229,7 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
         join(ROOT, "src/cli/main.ts"),
         "run",
         "--shop",
-        shop.url,
+        url,
         "--purchase-url",
         "/orders/\\d+/thank-you$",
         "--sessions",
@@ -240,11 +243,20 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
       ],
       { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
     );
-    sessions = (await readRun(out)).sessions;
-  }, 600_000);
+    return (await readRun(out)).sessions;
+  };
+
+  beforeAll(async () => {
+    const catalog = await loadCatalog("builtin", 42);
+    shop = await startStorefrontShop(catalog);
+    clientShop = await startStorefrontShop(catalog, { clientSide: true });
+    sessions = await runOn(shop.url);
+    clientSide = await runOn(clientShop.url);
+  }, 900_000);
 
   afterAll(async () => {
     await shop?.close();
+    await clientShop?.close();
   });
 
   it("checks out through every step and pays, in most sessions", () => {
@@ -309,5 +321,23 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
       for (const st of s.steps)
         if (st.action?.type === "click" && /matches \d+%/.test(st.rationale))
           expect(st.action.name).not.toMatch(/cart|search|policy/);
+  });
+
+  it("shops a single-page app exactly as it shops the same site made of pages", () => {
+    // Same seed, same site, navigation by script: every step waits for what the page fetches, so
+    // the shopper sees the same pages and does the same things, back and forth included.
+    const actions = (list: SessionRecord[]) =>
+      list
+        .map((s) => ({
+          who: `${s.persona.id} ${s.scenario.id} ${s.replica}`,
+          status: s.status,
+          steps: s.steps.map((st) => [new URL(st.url).pathname, st.action]),
+        }))
+        .sort((a, b) => a.who.localeCompare(b.who));
+    expect(clientSide.flatMap((s) => s.steps).filter((st) => !st.result.ok)).toEqual([]);
+    expect(actions(clientSide)).toEqual(actions(sessions));
+    const bought = (orders: StorefrontShop["orders"]) => orders.map((o) => JSON.stringify(o.lines)).sort();
+    expect(bought(clientShop.orders)).toEqual(bought(shop.orders));
+    expect(sessions.flatMap((s) => s.steps).some((st) => st.action?.type === "back")).toBe(true);
   });
 });

@@ -641,11 +641,18 @@ export class BrowserSession {
           error: `${did}: the next page (${page.url()}) did not finish loading within ${timeoutMs} ms; observe the page and try again`,
         };
       }
-      await this.#quiet(
-        this.#timings.navigationQuietMs,
-        Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)),
-        signal,
-      );
+      // A navigation within the document (pushState, or back and forward in a single-page app)
+      // loads no document and sends no navigation request: what the page shows next comes from
+      // requests its scripts start (a popstate handler fetching the page), as after a click.
+      let quietMs = this.#timings.navigationQuietMs;
+      if (!watch.navigationStarted) {
+        const activity = await this.#activity(page);
+        if (activity !== null && activity.requests > 0) {
+          this.#lastNetworkActivity = Date.now();
+          quietMs = Math.max(quietMs, this.#timings.quietMs);
+        }
+      }
+      await this.#quiet(quietMs, Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)), signal);
       return { ok: true, navigated: true };
     }
     return { ok: true, navigated: page.url() !== before };

@@ -19,6 +19,8 @@ import { SESSION_HEADER } from "../../src/contracts/shop.ts";
  * - missing or wrong fields come back as the same step with error messages;
  * - the order ends on `/orders/N/thank-you`.
  *
+ * With `clientSide`, it navigates as a single-page app does (see CLIENT_NAVIGATION).
+ *
  * No shopsim API. It keeps its orders, per session header, for the test to check.
  */
 export interface StorefrontOrder {
@@ -252,8 +254,48 @@ async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
+/**
+ * Client-side navigation, as Turbo, pjax or a storefront's section rendering do it: links and form
+ * submissions are fetched by script and the new page's body swapped in, with `history.pushState`;
+ * back and forward fetch again. The browser never loads a new document after the first.
+ */
+const CLIENT_NAVIGATION = `<script>
+(() => {
+  const go = async (url, init, push) => {
+    const res = await fetch(url, { ...init, headers: { "x-client-navigation": "1" } });
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    document.title = doc.title;
+    document.body.replaceWith(doc.body);
+    if (push) history.pushState({}, "", res.url);
+    scrollTo(0, 0);
+  };
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest && e.target.closest("a[href]");
+    if (!a || a.origin !== location.origin || e.defaultPrevented) return;
+    e.preventDefault();
+    go(a.href, {}, true);
+  });
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    e.preventDefault();
+    const data = new URLSearchParams(new FormData(form, e.submitter));
+    if ((form.getAttribute("method") || "get").toLowerCase() === "post") go(form.action, { method: "POST", body: data }, true);
+    else go(form.action.split("?")[0] + "?" + data, {}, true);
+  });
+  addEventListener("popstate", () => go(location.href, {}, false));
+})();
+</script>`;
+
+export interface StorefrontOptions {
+  /** Navigate by script (fetch, swap, pushState) instead of loading documents. */
+  clientSide?: boolean;
+}
+
 /** Starts the storefront-style shop on a free loopback port, selling `catalog`. */
-export async function startStorefrontShop(catalog: Catalog): Promise<StorefrontShop> {
+export async function startStorefrontShop(
+  catalog: Catalog,
+  opts: StorefrontOptions = {},
+): Promise<StorefrontShop> {
   const index = new SearchIndex(catalog);
   const byId = new Map(catalog.products.map((p) => [p.id, p]));
   const byHandle = new Map(catalog.products.map((p) => [p.id.toLowerCase(), p]));
@@ -269,7 +311,7 @@ export async function startStorefrontShop(catalog: Catalog): Promise<StorefrontS
     const headers: Record<string, string> = cookie ? {} : { "set-cookie": `cart=${token}; Path=/; HttpOnly` };
     const send = (status: number, body: string) => {
       res.writeHead(status, { ...headers, "content-type": "text/html; charset=utf-8" });
-      res.end(body);
+      res.end(opts.clientSide ? body.replace("</body>", `${CLIENT_NAVIGATION}</body>`) : body);
     };
     const redirect = (to: string) => {
       res.writeHead(303, { ...headers, location: to });
