@@ -123,6 +123,7 @@ beforeAll(async () => {
 <button id="sync" onclick="document.querySelector('#out').textContent = 'sync'">Sync</button>
 <button id="xhr" onclick="const x = new XMLHttpRequest(); x.open('GET', '/data?via=xhr'); x.onload = () => { document.querySelector('#out').textContent = x.responseText; }; x.send()">XHR</button>
 <button id="timer-fetch" onclick="setTimeout(() => fetch('/data?via=timer').then((r) => r.text()).then((t) => { document.querySelector('#out').textContent = t; }), 0)">Timer fetch</button>
+<button id="busy" onclick="fetch('/data?via=busy').then((r) => { const t = Date.now(); while (Date.now() - t < 150) {} return r.text(); }).then((t) => { document.querySelector('#out').textContent = t; })">Busy</button>
 <button id="debounced" onclick="setTimeout(() => fetch('/data?via=debounced').then((r) => r.text()).then((t) => { document.querySelector('#out').textContent = t; }), 150)">Debounced</button>
 <button id="transparent" onclick="const f = fetch; Promise.all([f.call(undefined, '/data?via=unbound').then((r) => r.text()), fetch.name, fetch.length, typeof XMLHttpRequest.prototype.send, (() => { const es = new EventSource('/data?via=es'); es.close(); return es instanceof EventSource; })()]).then((v) => { document.querySelector('#out').textContent = v.join(' '); })">Transparent</button>
 <p id="out">before</p>`,
@@ -426,6 +427,7 @@ describe("BrowserSession.act drives the real shop by element name", () => {
       timer: el("#timer-fetch", "button", "Timer fetch"),
       debounced: el("#debounced", "button", "Debounced"),
       transparent: el("#transparent", "button", "Transparent"),
+      busy: el("#busy", "button", "Busy"),
     };
     const out = async (s: BrowserSession) => /<p id="out">([^<]*)<\/p>/.exec((await s.observe()).html)?.[1];
     await withSession(async (s) => {
@@ -433,6 +435,9 @@ describe("BrowserSession.act drives the real shop by element name", () => {
         [{ type: "click", name: "sync" }, "sync"],
         [{ type: "click", name: "xhr" }, "data:xhr"],
         [{ type: "click", name: "timer" }, "data:timer"],
+        // The response is in long before a busy page reads and shows it: the network is quiet, the
+        // page is not done.
+        [{ type: "click", name: "busy" }, "data:busy"],
         // The page's fetch, XHR and EventSource still behave as their own (the counting is invisible).
         [{ type: "click", name: "transparent" }, "data:unbound fetch 1 function true"],
         // A fetch from a 150 ms debounce starts after the action is taken to be done, by default.
@@ -444,6 +449,30 @@ describe("BrowserSession.act drives the real shop by element name", () => {
         expect(await out(s), action.type === "click" ? action.name : "").toBe(expected);
       }
     });
+    // What the page's scripts fetch is waited for in the page itself (until the body is read), not
+    // only by watching the network: with no network quiet at all, the page's updates still arrive.
+    // (On a loaded machine the browser reports a request late, or between a redirect's two legs.)
+    const eager = new BrowserPool({
+      size: 1,
+      executablePath: chromiumPath,
+      allowedOrigins: [site.url],
+      settle: { quietMs: 0 },
+    });
+    try {
+      const s = await eager.session({ origin: shop.url });
+      for (const [name, expected] of [
+        ["xhr", "data:xhr"],
+        ["timer", "data:timer"],
+        ["busy", "data:busy"],
+        ["transparent", "data:unbound fetch 1 function true"],
+      ] as const) {
+        await s.goto(`${site.url}/updates`);
+        expect(await s.act({ type: "click", name }, elements)).toEqual({ ok: true, navigated: false });
+        expect(await out(s), name).toBe(expected);
+      }
+    } finally {
+      await eager.close();
+    }
     // A grace period for such pages lets the debounced fetch start, and then it is waited for.
     const patient = new BrowserPool({
       size: 1,

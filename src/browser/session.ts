@@ -139,14 +139,43 @@ const REFLECT_FORM_STATE = `(() => {
 const NAVIGATION_PROBE = `(() => {
   const g = globalThis;
   g.__shopsimRequests = 0;
+  g.__shopsimPending = 0;
   const count = () => { g.__shopsimRequests += 1; };
+  // Pending: a fetch until its response (redirects included) and then its body, as the page reads it,
+  // have arrived; an XHR until loadend. The page's own continuation (rendering what came) runs before
+  // a later task can read the count.
+  const hold = (p) => {
+    g.__shopsimPending += 1;
+    let done = false;
+    const release = () => { if (!done) { done = true; g.__shopsimPending -= 1; } };
+    p.then(release, release);
+    return p;
+  };
   try {
     if (typeof g.fetch === "function") {
-      g.fetch = new Proxy(g.fetch, { apply(t, self, args) { count(); return Reflect.apply(t, self, args); } });
+      g.fetch = new Proxy(g.fetch, { apply(t, self, args) { count(); return hold(Reflect.apply(t, self, args)); } });
+    }
+    const body = g.Response && g.Response.prototype;
+    for (const read of ["text", "json", "arrayBuffer", "blob", "formData"]) {
+      if (body && typeof body[read] === "function") {
+        body[read] = new Proxy(body[read], { apply(t, self, args) { return hold(Reflect.apply(t, self, args)); } });
+      }
     }
     const xhr = g.XMLHttpRequest && g.XMLHttpRequest.prototype;
     if (xhr && typeof xhr.send === "function") {
-      xhr.send = new Proxy(xhr.send, { apply(t, self, args) { count(); return Reflect.apply(t, self, args); } });
+      xhr.send = new Proxy(xhr.send, {
+        apply(t, self, args) {
+          count();
+          g.__shopsimPending += 1;
+          self.addEventListener("loadend", () => { g.__shopsimPending -= 1; }, { once: true });
+          try {
+            return Reflect.apply(t, self, args);
+          } catch (error) {
+            g.__shopsimPending -= 1;
+            throw error;
+          }
+        },
+      });
     }
     if (typeof g.EventSource === "function") {
       g.EventSource = new Proxy(g.EventSource, { construct(t, args, nt) { count(); return Reflect.construct(t, args, nt); } });
@@ -598,6 +627,15 @@ export class BrowserSession {
       }
     }
     if (!quiet && !watch.navigationStarted && !watch.committed) {
+      // What the page fetched is rendered once the page has read it: wait for that in the page
+      // itself, then for the network (a redirect leaves a gap a network-only wait can fall into).
+      await this.#pageRequests(
+        page,
+        Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)),
+        signal,
+      );
+    }
+    if (!quiet && !watch.navigationStarted && !watch.committed) {
       await this.#quiet(
         this.#timings.quietMs,
         Math.min(this.#timings.quietCapMs, remaining(deadline)),
@@ -650,6 +688,11 @@ export class BrowserSession {
         if (activity !== null && activity.requests > 0) {
           this.#lastNetworkActivity = Date.now();
           quietMs = Math.max(quietMs, this.#timings.quietMs);
+          await this.#pageRequests(
+            page,
+            Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)),
+            signal,
+          );
         }
       }
       await this.#quiet(quietMs, Math.min(this.#timings.navigationQuietCapMs, remaining(deadline)), signal);
@@ -669,6 +712,25 @@ export class BrowserSession {
     } catch (err) {
       if (page.isClosed()) throw err;
       return { navigations: 1, requests: 0 };
+    }
+  }
+
+  /**
+   * Resolves once the requests the page's scripts started (fetch and XHR, as the probe counts them)
+   * have come back and their bodies have been read, or after `capMs` regardless.
+   */
+  async #pageRequests(page: Page, capMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const end = Date.now() + capMs;
+    while (Date.now() < end) {
+      let pending: number;
+      try {
+        pending = await page.evaluate<number>("globalThis.__shopsimPending || 0");
+      } catch (err) {
+        if (page.isClosed()) throw err;
+        return; // the document is being replaced: a navigation, which the caller waits for
+      }
+      if (pending <= 0) return;
+      await sleep(POLL_MS, signal, "waiting for the page's requests");
     }
   }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Catalog, type Product, unitPrice } from "../../sandbox-shop/catalog/types.ts";
 import { SearchIndex } from "../../sandbox-shop/search.ts";
 import { US_STATES } from "../../src/contracts/scenario.ts";
 import { SESSION_HEADER } from "../../src/contracts/shop.ts";
+import { escapeHtml, listenLoopback, readForm } from "./http.ts";
 
 /**
  * A shop that shopsim did not write, laid out like a theme of a hosted storefront platform (BEM
@@ -44,17 +44,10 @@ interface Cart {
 
 const STATES: readonly string[] = Object.values(US_STATES);
 
-function esc(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
-
 const ICON = '<svg class="icon" aria-hidden="true" viewBox="0 0 20 20"><path d="M1 1h18v18H1z"/></svg>';
 
 function layout(title: string, main: string, cartCount: number): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} – Northwind Goods</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} – Northwind Goods</title>
 <link rel="stylesheet" href="/cdn/shop/t/4/assets/base.css"></head>
 <body class="template-page"><a class="skip-to-content-link visually-hidden" href="#MainContent">Skip to content</a>
 <div class="shopify-section header-section"><header class="header header--middle-left page-width">
@@ -76,7 +69,7 @@ function money(n: number): string {
 function card(p: Product): string {
   return `<li class="grid__item"><div class="card-wrapper product-card-wrapper"><div class="card card--standard">
 <a href="/products/${p.id.toLowerCase()}" class="full-unstyled-link card__link"><div class="card__media"><img src="/cdn/shop/files/${p.id}.jpg" alt="" loading="lazy" width="533" height="533"></div>
-<div class="card__content"><h3 class="card__heading h5">${esc(p.title)}</h3></div></a>
+<div class="card__content"><h3 class="card__heading h5">${escapeHtml(p.title)}</h3></div></a>
 <div class="card-information"><div class="price"><span class="visually-hidden">Regular price</span> <span class="price-item price-item--regular">${money(p.price)}</span></div>
 ${p.rating === null ? "" : `<div class="rating" role="img" aria-label="${p.rating} out of 5 stars"><span aria-hidden="true">★★★★☆</span></div><p class="rating-count caption"><span aria-hidden="true">(${p.review_count})</span><span class="visually-hidden">${p.review_count} total reviews</span></p>`}
 </div></div></div></li>`;
@@ -91,7 +84,7 @@ function searchPage(index: SearchIndex, q: string, page: number, cartCount: numb
   return layout(
     `Search: ${r.total} results found for "${q}"`,
     `<div class="template-search page-width"><h1 class="h2 center">Search results</h1>
-<p role="status">${r.total} results found for “${esc(q)}”</p>
+<p role="status">${r.total} results found for “${escapeHtml(q)}”</p>
 <ul id="product-grid" class="grid product-grid grid--2-col-tablet-down grid--4-col-desktop">${r.items.map(card).join("")}</ul>
 <nav class="pagination-wrapper" role="navigation" aria-label="Pagination"><ul class="pagination__list list-unstyled"><li><span class="pagination__item pagination__item--current" aria-current="page">${page}</span></li><li>${next}</li></ul></nav></div>`,
     cartCount,
@@ -101,37 +94,37 @@ function searchPage(index: SearchIndex, q: string, page: number, cartCount: numb
 function productPage(p: Product, cartCount: number, error: string | null): string {
   const [first, ...rest] = p.options;
   const select = first
-    ? `<div class="product-form__input product-form__input--dropdown"><label class="form__label" for="Option-1">${esc(first.name[0]!.toUpperCase() + first.name.slice(1))}</label>
-<div class="select"><select id="Option-1" class="select__select" name="options[${esc(first.name)}]">${first.values
+    ? `<div class="product-form__input product-form__input--dropdown"><label class="form__label" for="Option-1">${escapeHtml(first.name[0]!.toUpperCase() + first.name.slice(1))}</label>
+<div class="select"><select id="Option-1" class="select__select" name="options[${escapeHtml(first.name)}]">${first.values
         .map(
           (v) =>
-            `<option value="${esc(v.value)}"${v.available ? "" : " disabled"}>${esc(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}${v.available ? "" : " - Sold out"}</option>`,
+            `<option value="${escapeHtml(v.value)}"${v.available ? "" : " disabled"}>${escapeHtml(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}${v.available ? "" : " - Sold out"}</option>`,
         )
         .join("")}</select></div></div>`
     : "";
   const pills = rest
     .map(
       (o, i) =>
-        `<fieldset class="js product-form__input product-form__input--pill"><legend class="form__label">${esc(o.name[0]!.toUpperCase() + o.name.slice(1))}</legend>${o.values
+        `<fieldset class="js product-form__input product-form__input--pill"><legend class="form__label">${escapeHtml(o.name[0]!.toUpperCase() + o.name.slice(1))}</legend>${o.values
           .map(
             (v, j) =>
-              `<input type="radio" id="opt-${i}-${j}" name="options[${esc(o.name)}]" value="${esc(v.value)}"${j === 0 ? " checked" : ""}${v.available ? "" : ' class="disabled"'}><label for="opt-${i}-${j}">${esc(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}<span class="visually-hidden">${v.available ? "" : " Variant sold out or unavailable"}</span></label>`,
+              `<input type="radio" id="opt-${i}-${j}" name="options[${escapeHtml(o.name)}]" value="${escapeHtml(v.value)}"${j === 0 ? " checked" : ""}${v.available ? "" : ' class="disabled"'}><label for="opt-${i}-${j}">${escapeHtml(v.value)}${v.price_delta > 0 ? ` (+${money(v.price_delta)})` : ""}<span class="visually-hidden">${v.available ? "" : " Variant sold out or unavailable"}</span></label>`,
           )
           .join("")}</fieldset>`,
     )
     .join("");
   return layout(
     p.title,
-    `<section class="page-width product product--large"><div class="product__media-wrapper"><img src="/cdn/shop/files/${p.id}.jpg" alt="${esc(p.title)}" width="1066"></div>
-<div class="product__info-wrapper"><p class="product__text inline-richtext caption-with-letter-spacing">${esc(p.brand)}</p>
-<div class="product__title"><h1>${esc(p.title)}</h1></div>
+    `<section class="page-width product product--large"><div class="product__media-wrapper"><img src="/cdn/shop/files/${p.id}.jpg" alt="${escapeHtml(p.title)}" width="1066"></div>
+<div class="product__info-wrapper"><p class="product__text inline-richtext caption-with-letter-spacing">${escapeHtml(p.brand)}</p>
+<div class="product__title"><h1>${escapeHtml(p.title)}</h1></div>
 <div class="price price--large"><span class="price-item price-item--regular">${p.options.length > 0 ? "From " : ""}${money(p.price)}</span></div>
 ${p.rating === null ? "" : `<div class="rating" role="img" aria-label="${p.rating} out of 5 stars"></div><p class="rating-count caption">(${p.review_count})</p>`}
 <form method="post" action="/cart/add" id="product-form" class="form" novalidate><input type="hidden" name="id" value="${p.id}">
 ${select}${pills}
-${error ? `<div class="product-form__error-message-wrapper" role="alert"><span class="product-form__error-message">${esc(error)}</span></div>` : ""}
+${error ? `<div class="product-form__error-message-wrapper" role="alert"><span class="product-form__error-message">${escapeHtml(error)}</span></div>` : ""}
 <div class="product-form__buttons"><button type="submit" name="add" class="product-form__submit button button--full-width button--secondary"><span>Add to cart</span></button></div></form>
-<div class="product__description rte quick-add-hidden"><p>${esc(p.description)}</p><ul>${p.bullets.map((b) => `<li>${esc(b)}</li>`).join("")}</ul></div></div></section>`,
+<div class="product__description rte quick-add-hidden"><p>${escapeHtml(p.description)}</p><ul>${p.bullets.map((b) => `<li>${escapeHtml(b)}</li>`).join("")}</ul></div></div></section>`,
     cartCount,
   );
 }
@@ -149,9 +142,12 @@ function cartPage(cart: Cart, byId: Map<string, Product>): string {
     .map((l, i) => {
       const p = byId.get(l.product_id)!;
       const opts = Object.entries(l.options)
-        .map(([k, v]) => `<div class="product-option"><dt>${esc(k)}: </dt><dd>${esc(v)}</dd></div>`)
+        .map(
+          ([k, v]) =>
+            `<div class="product-option"><dt>${escapeHtml(k)}: </dt><dd>${escapeHtml(v)}</dd></div>`,
+        )
         .join("");
-      return `<tr class="cart-item"><td class="cart-item__details"><a href="/products/${p.id.toLowerCase()}" class="cart-item__name h4 break">${esc(p.title)}</a><dl>${opts}</dl></td>
+      return `<tr class="cart-item"><td class="cart-item__details"><a href="/products/${p.id.toLowerCase()}" class="cart-item__name h4 break">${escapeHtml(p.title)}</a><dl>${opts}</dl></td>
 <td class="cart-item__quantity"><label class="visually-hidden" for="Quantity-${i}">Quantity</label><input class="quantity__input" type="number" name="updates[]" value="${l.quantity}" min="0" id="Quantity-${i}"></td>
 <td class="cart-item__totals right"><span class="price price--end">${money(l.price * l.quantity)}</span></td></tr>`;
     })
@@ -175,12 +171,12 @@ function field(
   errors: Record<string, string> = {},
 ): string {
   const err = errors[id];
-  return `<div class="field${err ? " field--error" : ""}"><label class="field__label" for="${id}">${label}</label><input class="field__input" id="${id}" name="${id}" type="${type}" value="${esc(value)}"${err ? ` aria-invalid="true" aria-describedby="${id}-error"` : ""}>${err ? `<p class="field__message" id="${id}-error">${esc(err)}</p>` : ""}</div>`;
+  return `<div class="field${err ? " field--error" : ""}"><label class="field__label" for="${id}">${label}</label><input class="field__input" id="${id}" name="${id}" type="${type}" value="${escapeHtml(value)}"${err ? ` aria-invalid="true" aria-describedby="${id}-error"` : ""}>${err ? `<p class="field__message" id="${id}-error">${escapeHtml(err)}</p>` : ""}</div>`;
 }
 
 function checkoutShell(step: string, body: string): string {
   // Checkout pages of hosted platforms drop the store's header and footer.
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(step)} - Northwind Goods - Checkout</title></head>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(step)} - Northwind Goods - Checkout</title></head>
 <body><div class="content"><div class="wrap"><div class="main"><header class="main__header"><a href="/cart" class="logo">Northwind Goods</a>
 <nav aria-label="Breadcrumb"><ol class="breadcrumb"><li><a href="/cart">Cart</a></li><li>Information</li><li>Shipping</li><li>Payment</li></ol></nav></header>
 <main class="main__content">${body}</main></div></div></div></body></html>`;
@@ -197,7 +193,7 @@ ${field("email", "Email", c.email ?? "", "email", errors)}</div>
 ${field("first_name", "First name", c.first_name ?? "", "text", errors)}${field("last_name", "Last name", c.last_name ?? "", "text", errors)}
 ${field("address1", "Address", c.address1 ?? "", "text", errors)}${field("address2", "Apartment, suite, etc. (optional)", c.address2 ?? "")}
 ${field("city", "City", c.city ?? "", "text", errors)}
-<div class="field field--select"><label class="field__label" for="province">State</label><select id="province" name="province"><option value="">State</option>${STATES.map((s) => `<option${c.province === s ? " selected" : ""}>${s}</option>`).join("")}</select>${errors.province ? `<p class="field__message">${esc(errors.province)}</p>` : ""}</div>
+<div class="field field--select"><label class="field__label" for="province">State</label><select id="province" name="province"><option value="">State</option>${STATES.map((s) => `<option${c.province === s ? " selected" : ""}>${s}</option>`).join("")}</select>${errors.province ? `<p class="field__message">${escapeHtml(errors.province)}</p>` : ""}</div>
 ${field("zip", "ZIP code", c.zip ?? "", "text", errors)}${field("phone", "Phone (optional)", c.phone ?? "", "tel")}</div>
 <div class="step__footer"><button type="submit" class="step__footer__continue-btn btn"><span class="btn__content">Continue to shipping</span></button><a href="/cart" class="step__footer__previous-link">Return to cart</a></div></form>`,
   );
@@ -219,7 +215,7 @@ function paymentStep(values: Record<string, string>, errors: Record<string, stri
     "Payment",
     `<form action="/checkout/payment" method="post" novalidate><div class="section section--payment-method"><h2 class="section__title">Payment</h2>
 <p class="section__text">All transactions are secure and encrypted.</p>
-${errors.card ? `<div class="notice notice--error" role="alert"><p>${esc(errors.card)}</p></div>` : ""}
+${errors.card ? `<div class="notice notice--error" role="alert"><p>${escapeHtml(errors.card)}</p></div>` : ""}
 <fieldset class="content-box"><legend>Credit card</legend>
 ${field("number", "Card number", values.number ?? "", "text", errors)}${field("name", "Name on card", values.name ?? "", "text", errors)}
 ${field("expiry", "Expiration date (MM / YY)", values.expiry ?? "", "text", errors)}${field("verification_value", "Security code", values.verification_value ?? "", "text", errors)}</fieldset></div>
@@ -230,8 +226,8 @@ ${field("expiry", "Expiration date (MM / YY)", values.expiry ?? "", "text", erro
 function thankYou(order: StorefrontOrder, n: number, byId: Map<string, Product>): string {
   return checkoutShell(
     "Thank you",
-    `<div class="section"><h2 class="os-header__title">Thank you, ${esc(order.address.first_name ?? "")}!</h2><p class="os-order-number">Order #${1000 + n}</p>
-<h3>Your order is confirmed</h3><ul>${order.lines.map((l) => `<li>${esc(byId.get(l.product_id)!.title)} × ${l.quantity}</li>`).join("")}</ul></div>`,
+    `<div class="section"><h2 class="os-header__title">Thank you, ${escapeHtml(order.address.first_name ?? "")}!</h2><p class="os-order-number">Order #${1000 + n}</p>
+<h3>Your order is confirmed</h3><ul>${order.lines.map((l) => `<li>${escapeHtml(byId.get(l.product_id)!.title)} × ${l.quantity}</li>`).join("")}</ul></div>`,
   );
 }
 
@@ -246,12 +242,6 @@ function expiryOk(expiry: string): boolean {
   const month = Number(m[1]);
   const year = Number(m[2]!.length === 2 ? `20${m[2]}` : m[2]);
   return month >= 1 && month <= 12 && year * 12 + month >= 2026 * 12 + 12;
-}
-
-async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
 /**
@@ -340,7 +330,7 @@ export async function startStorefrontShop(
       return send(200, productPage(p, count, null));
     }
     if (req.method === "POST" && path === "/cart/add") {
-      const form = await formBody(req);
+      const form = await readForm(req);
       const p = byId.get(form.get("id") ?? "");
       if (!p) return send(404, layout("Not found", "<h1>Page not found</h1>", count));
       const options: Record<string, string> = {};
@@ -358,7 +348,7 @@ export async function startStorefrontShop(
     if (path.startsWith("/checkout") && cart.lines.length === 0) return redirect("/cart");
     if (req.method === "GET" && path === "/checkout") return send(200, informationStep(cart, {}));
     if (req.method === "POST" && path === "/checkout/information") {
-      const form = await formBody(req);
+      const form = await readForm(req);
       const keys = [
         "email",
         "first_name",
@@ -388,13 +378,13 @@ export async function startStorefrontShop(
     }
     if (req.method === "GET" && path === "/checkout/shipping") return send(200, shippingStep());
     if (req.method === "POST" && path === "/checkout/shipping") {
-      const form = await formBody(req);
+      const form = await readForm(req);
       cart.shipping = form.get("shipping") === "express" ? "express" : "standard";
       return redirect("/checkout/payment");
     }
     if (req.method === "GET" && path === "/checkout/payment") return send(200, paymentStep({}, {}));
     if (req.method === "POST" && path === "/checkout/payment") {
-      const form = await formBody(req);
+      const form = await readForm(req);
       const values = Object.fromEntries(
         ["number", "name", "expiry", "verification_value"].map((k) => [k, (form.get(k) ?? "").trim()]),
       );
@@ -427,21 +417,10 @@ export async function startStorefrontShop(
     res.end("not found");
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { "content-type": "text/plain" });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenLoopback(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     orders,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: () => server.close(),
   };
 }

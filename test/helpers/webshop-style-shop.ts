@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Catalog, Product } from "../../sandbox-shop/catalog/types.ts";
 import { SearchIndex } from "../../sandbox-shop/search.ts";
 import { SESSION_HEADER } from "../../src/contracts/shop.ts";
+import { escapeHtml, listenLoopback, readForm } from "./http.ts";
 
 /**
  * A shop that shopsim did not write: the page structure of the WebShop benchmark (Yao et al. 2022),
@@ -35,15 +35,8 @@ export interface WebShopStyleShop {
 
 const PER_PAGE = 10;
 
-function esc(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
-
 function page(title: string, body: string): string {
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/static/bootstrap.min.css"></head>
 <body><div class="container py-5">${body}</div></body></html>`;
 }
@@ -64,7 +57,7 @@ function searchPage(): string {
 
 function navForm(action: string, label: string, hidden: Record<string, string | number>): string {
   const inputs = Object.entries(hidden)
-    .map(([k, v]) => `<input type="hidden" name="${k}" value="${esc(String(v))}">`)
+    .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(String(v))}">`)
     .join("");
   return `<form method="get" action="${action}" class="d-inline">${inputs}<button type="submit" class="btn btn-primary">${label}</button></form>`;
 }
@@ -77,7 +70,7 @@ function resultsPage(index: SearchIndex, q: string, pageNo: number): string {
 <div class="col-lg-4"><img src="/img/${p.id}.jpg" class="result-img"></div>
 <div class="col-lg-8">
 <a class="product-link" href="/item/${p.id}?q=${encodeURIComponent(q)}&amp;page=${pageNo}"><h4 class="product-asin">${p.id}</h4></a>
-<h4 class="product-title">${esc(p.title)}</h4>
+<h4 class="product-title">${escapeHtml(p.title)}</h4>
 <h5 class="product-price">${money(p.price)}</h5></div></div>`,
     )
     .join("\n");
@@ -94,10 +87,10 @@ function itemPage(p: Product, q: string, pageNo: number, chosen: Record<string, 
   const options = p.options
     .map(
       (o) =>
-        `<div class="row top-buffer"><h4>${esc(o.name)}</h4><div class="radio-toolbar">${o.values
+        `<div class="row top-buffer"><h4>${escapeHtml(o.name)}</h4><div class="radio-toolbar">${o.values
           .map(
             (v, i) =>
-              `<input type="radio" id="radio_${esc(o.name)}${i}" name="${esc(o.name)}" value="${esc(v.value)}"${chosen[o.name] === v.value ? " checked" : ""}${v.available ? "" : " disabled"}><label for="radio_${esc(o.name)}${i}">${esc(v.value)}</label>`,
+              `<input type="radio" id="radio_${escapeHtml(o.name)}${i}" name="${escapeHtml(o.name)}" value="${escapeHtml(v.value)}"${chosen[o.name] === v.value ? " checked" : ""}${v.available ? "" : " disabled"}><label for="radio_${escapeHtml(o.name)}${i}">${escapeHtml(v.value)}</label>`,
           )
           .join("")}</div></div>`,
     )
@@ -107,7 +100,7 @@ function itemPage(p: Product, q: string, pageNo: number, chosen: Record<string, 
     "WebShop",
     `<div class="row top-buffer">${navForm("/", "Back to Search", {})} ${navForm("/search", "&lt; Prev", back)}</div>
 <div class="row top-buffer"><div class="col-md-4 mb-4 mb-md-0"><img id="product-image" src="/img/${p.id}.jpg"></div>
-<div class="col-md-6"><h2>${esc(p.title)}</h2><h4>Price: ${money(p.price)}</h4><h4>Rating: ${p.rating === null ? "N.A." : p.rating}</h4>
+<div class="col-md-6"><h2>${escapeHtml(p.title)}</h2><h4>Price: ${money(p.price)}</h4><h4>Rating: ${p.rating === null ? "N.A." : p.rating}</h4>
 <form method="post" action="/buy/${p.id}">${options}
 <div class="row top-buffer"><button type="submit" class="btn btn-lg purchase">Buy Now</button></div></form>
 <div class="row top-buffer">${navForm(`/item/${p.id}/description`, "Description", back)} ${navForm(`/item/${p.id}/features`, "Features", back)} ${navForm(`/item/${p.id}/reviews`, "Reviews", back)}</div>
@@ -118,13 +111,15 @@ function itemPage(p: Product, q: string, pageNo: number, chosen: Record<string, 
 function detailPage(p: Product, what: string, q: string, pageNo: number): string {
   const body =
     what === "description"
-      ? `<p class="product-info">${esc(p.description)}</p>`
+      ? `<p class="product-info">${escapeHtml(p.description)}</p>`
       : what === "features"
-        ? `<ul>${p.bullets.map((b) => `<li><p class="product-info">${esc(b)}</p></li>`).join("")}</ul>`
+        ? `<ul>${p.bullets.map((b) => `<li><p class="product-info">${escapeHtml(b)}</p></li>`).join("")}</ul>`
         : p.reviews.length === 0
           ? "<p>No reviews yet.</p>"
           : p.reviews
-              .map((r) => `<div class="card"><h4>${esc(r.title)}</h4><p>${esc(r.body)}</p></div>`)
+              .map(
+                (r) => `<div class="card"><h4>${escapeHtml(r.title)}</h4><p>${escapeHtml(r.body)}</p></div>`,
+              )
               .join("");
   return page(
     "WebShop",
@@ -135,20 +130,14 @@ function detailPage(p: Product, what: string, q: string, pageNo: number): string
 
 function donePage(order: WebShopStyleOrder, p: Product): string {
   const options = Object.entries(order.options)
-    .map(([k, v]) => `${esc(k)}: ${esc(v)}`)
+    .map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`)
     .join(", ");
   return page(
     "WebShop",
     `<div class="row"><div class="col-md-6 mx-auto"><h1 id="thankyou">Thank you for shopping with us!</h1>
-<h3>Your purchase</h3><h4 id="purchased-asin">${p.id}</h4><p>${esc(p.title)}</p><p>${options}</p>
+<h3>Your purchase</h3><h4 id="purchased-asin">${p.id}</h4><p>${escapeHtml(p.title)}</p><p>${options}</p>
 ${navForm("/", "Back to Search", {})}</div></div>`,
   );
-}
-
-async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
 /** Starts the WebShop-style shop on a free loopback port, selling `catalog`. */
@@ -181,7 +170,7 @@ export async function startWebShopStyleShop(catalog: Catalog): Promise<WebShopSt
     if (req.method === "POST" && buy) {
       const p = byId.get(buy[1] ?? "");
       if (!p) return html(404, page("WebShop", "<h1>No such product</h1>"));
-      const form = await formBody(req);
+      const form = await readForm(req);
       const options: Record<string, string> = {};
       for (const o of p.options) {
         const v = form.get(o.name);
@@ -203,22 +192,11 @@ export async function startWebShopStyleShop(catalog: Catalog): Promise<WebShopSt
     res.end("not found");
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { "content-type": "text/plain" });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenLoopback(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     orders,
     visits,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: () => server.close(),
   };
 }
