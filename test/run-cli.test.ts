@@ -55,6 +55,26 @@ describe("shopsim run: bad input and options", () => {
     expect(broad.status).toBe(2);
     expect(broad.stderr).toContain("where scenario");
     expect(existsSync(out)).toBe(false);
+    // shopsim ab checks the same field of an experiment before it starts anything.
+    const ab = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, "src/cli/main.ts"),
+        "ab",
+        "--arm-url",
+        "a=http://127.0.0.1:9",
+        "--arm-url",
+        "b=http://127.0.0.1:9",
+        "--purchase-url",
+        "thank(you",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8", timeout: 60_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
+    );
+    expect(ab.status).toBe(2);
+    expect(ab.stderr).toMatch(/purchase_url.*expected a regular expression/);
+    expect(ab.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("refuses --all together with --sessions", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PurchaseUrlSchema } from "./shop.ts";
 
 /**
  * An A/B experiment as a user writes it (YAML or JSON): which arms, who shops, what is measured and
@@ -126,25 +127,8 @@ export const ExperimentSchema = z
     /** LLM policy settings file (as --llm-config), with policy: llm. */
     llm_config: z.string().min(1).optional(),
     max_steps: z.number().int().min(1).max(500).optional(),
-    /**
-     * For deployments without the sandbox's order API: a regular expression on page URLs; a session
-     * that reaches a matching page converted (as `shopsim run --purchase-url`).
-     */
-    purchase_url: z
-      .string()
-      .min(1)
-      .refine(
-        (p) => {
-          try {
-            new RegExp(p);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: "expected a regular expression (JavaScript syntax), e.g. '/order/confirm'" },
-      )
-      .optional(),
+    /** For deployments without the sandbox's order API, as `shopsim run --purchase-url`. */
+    purchase_url: PurchaseUrlSchema.optional(),
     /** Built-in shop catalog (as --catalog). */
     catalog: z.string().min(1).default("builtin"),
   })

@@ -114,6 +114,25 @@ export type Order = z.infer<typeof OrderSchema>;
 export type ShopEvent = z.infer<typeof ShopEventSchema>;
 
 /** Headers a runner sets so the shop can attribute requests without cookies. */
+/**
+ * For a shop without the order API above: a regular expression (JavaScript syntax) that only the
+ * order confirmation page's URL matches. A session whose browser reaches such a page has bought.
+ */
+export const PurchaseUrlSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (pattern) => {
+      try {
+        new RegExp(pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "expected a regular expression (JavaScript syntax), e.g. '/order/confirm'" },
+  );
+
 export const SESSION_HEADER = "x-shopsim-session";
 export const VARIANT_HEADER = "x-shopsim-variant";
 export const SESSION_COOKIE = "shopsim_sid";

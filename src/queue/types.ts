@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PersonaSchema, ScenarioSchema } from "../contracts/scenario.ts";
+import { PurchaseUrlSchema } from "../contracts/shop.ts";
 import type { SessionRecord } from "../contracts/trajectory.ts";
 import { LlmSettingsSchema } from "../policy/llm/config.ts";
 import { ReplayStepSchema } from "../policy/replay.ts";
@@ -55,11 +56,8 @@ export const SessionJobSchema = z
       .strict(),
     session_budget: z.object({ maxTokens: nullableLimit, maxCostUsd: nullableLimit }).strict(),
     screenshots: z.boolean(),
-    /**
-     * For a shop without the sandbox's order API: a regular expression (JavaScript syntax) on page
-     * URLs; a session whose browser reaches a matching page has placed an order.
-     */
-    purchase_url: z.string().optional(),
+    /** For a shop without the sandbox's order API: the order confirmation page's URL pattern. */
+    purchase_url: PurchaseUrlSchema.optional(),
     attempt: z.number().int().positive(),
   })
   .strict();
