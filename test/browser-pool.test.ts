@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createShop, type Shop } from "../sandbox-shop/server.ts";
 import { BrowserAbortError, BrowserError, isAbortError } from "../src/browser/errors.ts";
 import { BrowserPool } from "../src/browser/pool.ts";
-import type { BrowserSession } from "../src/browser/session.ts";
+import type { BrowserSession, SettleTimings } from "../src/browser/session.ts";
 import type { Action, ElementLocator } from "../src/contracts/action.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { fixtureCatalog } from "./helpers/fixture-catalog.ts";
@@ -210,6 +210,19 @@ async function withSession<T>(fn: (s: BrowserSession) => Promise<T>): Promise<T>
     return await fn(session);
   } finally {
     await session.close();
+  }
+}
+
+/** A session of a pool of its own with other settle timings, closed afterwards. */
+async function withSettle<T>(
+  settle: Partial<SettleTimings>,
+  fn: (s: BrowserSession) => Promise<T>,
+): Promise<T> {
+  const own = new BrowserPool({ size: 1, executablePath: chromiumPath, allowedOrigins: [site.url], settle });
+  try {
+    return await fn(await own.session({ origin: shop.url }));
+  } finally {
+    await own.close();
   }
 }
 
@@ -452,14 +465,7 @@ describe("BrowserSession.act drives the real shop by element name", () => {
     // What the page's scripts fetch is waited for in the page itself (until the body is read), not
     // only by watching the network: with no network quiet at all, the page's updates still arrive.
     // (On a loaded machine the browser reports a request late, or between a redirect's two legs.)
-    const eager = new BrowserPool({
-      size: 1,
-      executablePath: chromiumPath,
-      allowedOrigins: [site.url],
-      settle: { quietMs: 0 },
-    });
-    try {
-      const s = await eager.session({ origin: shop.url });
+    await withSettle({ quietMs: 0 }, async (s) => {
       for (const [name, expected] of [
         ["xhr", "data:xhr"],
         ["timer", "data:timer"],
@@ -470,27 +476,16 @@ describe("BrowserSession.act drives the real shop by element name", () => {
         expect(await s.act({ type: "click", name }, elements)).toEqual({ ok: true, navigated: false });
         expect(await out(s), name).toBe(expected);
       }
-    } finally {
-      await eager.close();
-    }
-    // A grace period for such pages lets the debounced fetch start, and then it is waited for.
-    const patient = new BrowserPool({
-      size: 1,
-      executablePath: chromiumPath,
-      allowedOrigins: [site.url],
-      settle: { actionGraceMs: 300 },
     });
-    try {
-      const s = await patient.session({ origin: shop.url });
+    // A grace period for such pages lets the debounced fetch start, and then it is waited for.
+    await withSettle({ actionGraceMs: 300 }, async (s) => {
       await s.goto(`${site.url}/updates`);
       expect(await s.act({ type: "click", name: "debounced" }, elements)).toEqual({
         ok: true,
         navigated: false,
       });
       expect(await out(s)).toBe("data:debounced");
-    } finally {
-      await patient.close();
-    }
+    });
   });
 
   it("follows a single-page app's pushState navigation, and waits for what its back and forward fetch", async () => {
