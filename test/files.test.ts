@@ -15,6 +15,7 @@ import {
   type Scenario,
   ScenarioFileSchema,
   ScenarioSchema,
+  TEST_CARD,
 } from "../src/contracts/scenario.ts";
 import { ROOT } from "./helpers/datasets.ts";
 
@@ -147,6 +148,7 @@ describe("loadYamlFile", () => {
           demographics: { ...base.demographics, location: { city: "Nowhere", state: "XX", zip: "1234" } },
         },
         { ...base, shipping_address: { ...base.shipping_address, email: "not-an-email" } },
+        { ...base, id: "c", payment_card: { number: "4242 4242 4242 4241", expiry: "13/30", cvc: "12" } },
       ],
     };
     const file = tmpFile("personas.json", JSON.stringify(bad));
@@ -155,6 +157,11 @@ describe("loadYamlFile", () => {
     expect(message).toContain("personas.0.demographics.location.state");
     expect(message).toContain("personas.0.demographics.location.zip");
     expect(message).toContain("personas.1.shipping_address.email");
+    expect(message).toContain(
+      "personas.2.payment_card.number: expected a card number of 12 to 19 digits that passes the Luhn check",
+    );
+    expect(message).toContain("personas.2.payment_card.expiry: expected an expiry date as MM/YY");
+    expect(message).toContain("personas.2.payment_card.cvc: expected a security code of 3 or 4 digits");
 
     const dup = tmpFile("dup.json", JSON.stringify({ personas: [base, base] }));
     const dupMessage = await loadYamlFile(dup, PersonaFileSchema).catch((e: InputError) => e.message);
@@ -168,6 +175,7 @@ describe("loadYamlFile", () => {
     const parsed = (await loadYamlFile(file, PersonaFileSchema)).personas[0]!;
     expect(parsed.style.patience).toBe(0.5);
     expect(parsed.big_five.neuroticism).toBe(0.5);
+    expect(parsed.payment_card).toEqual(TEST_CARD);
   });
 
   it("names the file of a missing file", async () => {

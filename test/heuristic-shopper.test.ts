@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { loadYamlFile } from "../src/config/files.ts";
 import type { Action } from "../src/contracts/action.ts";
-import { type Persona, PersonaFileSchema, type Scenario, US_STATES } from "../src/contracts/scenario.ts";
-import { HeuristicShopper, TEST_CARD } from "../src/policy/heuristic/shopper.ts";
+import {
+  type Persona,
+  PersonaFileSchema,
+  type Scenario,
+  TEST_CARD,
+  US_STATES,
+} from "../src/contracts/scenario.ts";
+import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
 import type { Decision, Observation } from "../src/policy/types.ts";
 import { simplify } from "../src/simplify/index.ts";
 import { ROOT } from "./helpers/datasets.ts";
@@ -260,7 +266,48 @@ describe("heuristic shopper", () => {
         "credit_card.expiration_date_mm_yy": TEST_CARD.expiry,
         "credit_card.security_code": TEST_CARD.cvc,
       });
-      expect((await decide(shopper, pay)).action).toEqual({ type: "click", name: "pay_now" });
+      const paying = await decide(shopper, pay);
+      expect(paying.action).toEqual({ type: "click", name: "pay_now" });
+      expect(paying.rationale).toBe("My card details are filled in, so I pay (“Pay now”).");
+    });
+
+    it("pays with the persona's own card, and leaves when the shop declines it", async () => {
+      const card = { number: "4000 0000 0000 0002", expiry: "09/31", cvc: "4567" };
+      const own: Persona = { ...persona, payment_card: card };
+      const payment = (error: string) =>
+        observe(
+          "https://shop.test/checkout/payment",
+          `<main><h1>Checkout</h1>${error ? `<div role="alert"><p>${error}</p></div>` : ""}<p>All transactions are secure.</p>
+           <label for="n">Card number</label><input id="n" name="number"><label for="x">Expiration date</label><input id="x" name="expiry">
+           <label for="v">CVC</label><input id="v" name="cvc"><button>Pay now</button></main>`,
+        );
+      const shopper = new HeuristicShopper(own, scenario, 1);
+      const typed = [];
+      for (let i = 0; i < 3; i++) typed.push((await decide(shopper, payment(""))).action);
+      expect(typed).toEqual([
+        { type: "type", name: "card_number", text: card.number },
+        { type: "type", name: "expiration_date", text: card.expiry },
+        { type: "type", name: "cvc", text: card.cvc },
+      ]);
+      expect((await decide(shopper, payment(""))).action).toEqual({ type: "click", name: "pay_now" });
+      const declined = await decide(shopper, payment("Your card was declined. Try another payment method."));
+      expect(declined.action).toEqual({ type: "terminate" });
+      expect(declined.rationale).toBe(
+        "The shop did not take my card (“Your card was declined.”), so I leave without buying.",
+      );
+      // Said outside an alert, the words themselves are quoted.
+      const again = new HeuristicShopper(own, scenario, 1);
+      for (let i = 0; i < 4; i++) await decide(again, payment(""));
+      const page = payment("").html.replace(
+        "All transactions are secure.",
+        "Payment failed: insufficient funds.",
+      );
+      expect((await decide(again, { ...payment(""), html: page })).rationale).toBe(
+        "The shop did not take my card (“insufficient funds”), so I leave without buying.",
+      );
+      // Before it paid, a page that talks of declined cards is just a page.
+      const fresh = new HeuristicShopper(own, scenario, 1);
+      expect((await decide(fresh, payment("Cards may be declined by your bank."))).action?.type).toBe("type");
     });
 
     it("chooses the wanted option from a drop-down list, and never takes the cart link for a product", async () => {

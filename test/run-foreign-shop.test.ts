@@ -11,7 +11,7 @@ import { matchesOptionValue, scorePurchase } from "../sandbox-shop/goals.ts";
 import { scenariosFromWebShopInstructions } from "../sandbox-shop/scenarios.ts";
 import { loadPersonas, SHIPPED_PERSONAS } from "../src/config/population.ts";
 import { AbReportSchema } from "../src/contracts/ab-report.ts";
-import { US_STATES } from "../src/contracts/scenario.ts";
+import { TEST_CARD, US_STATES } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
 import { readRun } from "../src/trajectory/run-dir.ts";
 import { dataset, ROOT } from "./helpers/datasets.ts";
@@ -221,7 +221,7 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
   let clientSide: SessionRecord[];
   let clientShop: StorefrontShop;
 
-  const runOn = async (url: string): Promise<SessionRecord[]> => {
+  const runOn = async (url: string, args: string[] = []): Promise<SessionRecord[]> => {
     const out = join(mkdtempSync(join(tmpdir(), "shopsim-storefront-")), "run");
     await promisify(execFile)(
       process.execPath,
@@ -240,6 +240,7 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
         "42",
         "--out",
         out,
+        ...args,
       ],
       { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
     );
@@ -272,7 +273,7 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
       const typed = Object.fromEntries(
         s.steps.flatMap((st) => (st.action?.type === "type" ? [[st.action.name, st.action.text]] : [])),
       );
-      expect(Object.values(typed)).toContain("4242 4242 4242 4242");
+      expect(Object.values(typed)).toContain(TEST_CARD.number);
     }
   });
 
@@ -339,5 +340,44 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
     const bought = (orders: StorefrontShop["orders"]) => orders.map((o) => JSON.stringify(o.lines)).sort();
     expect(bought(clientShop.orders)).toEqual(bought(shop.orders));
     expect(sessions.flatMap((s) => s.steps).some((st) => st.action?.type === "back")).toBe(true);
+  });
+
+  it("pays with each persona's own card, and leaves when the gateway declines it", async () => {
+    // Stripe's test cards: 5555 5555 5555 4444 is accepted, 4000 0000 0000 0002 is declined.
+    const accepted = { number: "5555 5555 5555 4444", expiry: "04/29", cvc: "321" };
+    const declined = { number: "4000 0000 0000 0002", expiry: "09/31", cvc: "456" };
+    const personas = [...(await loadPersonas(SHIPPED_PERSONAS)).values()].map((p, i) => ({
+      ...p,
+      payment_card: i % 2 === 0 ? accepted : declined,
+    }));
+    const file = join(mkdtempSync(join(tmpdir(), "shopsim-cards-")), "personas.yaml");
+    writeFileSync(file, stringify({ personas }));
+    const before = shop.orders.length;
+    const run = await runOn(shop.url, ["--personas", file, "--sessions", "10", "--seed", "9"]);
+    const card = new Map(personas.map((p) => [p.id, p.payment_card]));
+    const paying = run.filter((s) =>
+      s.steps.some((st) => st.action?.type === "type" && /number/.test(st.action.name)),
+    );
+    const orders = shop.orders.slice(before);
+    let seen = { accepted: 0, declined: 0 };
+    for (const s of paying) {
+      const own = card.get(s.persona.id)!;
+      const typed = s.steps.flatMap((st) => (st.action?.type === "type" ? [st.action.text] : []));
+      expect(typed).toEqual(expect.arrayContaining([own.number, own.expiry, own.cvc]));
+      if (own === declined) {
+        seen = { ...seen, declined: seen.declined + 1 };
+        expect(s.status).toBe("terminated");
+        expect(s.steps.at(-1)?.rationale).toBe(
+          "The shop did not take my card (“Your card was declined.”), so I leave without buying.",
+        );
+        expect(orders.map((o) => o.session)).not.toContain(s.session_id);
+      } else {
+        seen = { ...seen, accepted: seen.accepted + 1 };
+        expect(s.status).toBe("purchased");
+        expect(orders.map((o) => o.session)).toContain(s.session_id);
+      }
+    }
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.declined).toBeGreaterThan(0);
   });
 });

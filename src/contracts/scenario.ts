@@ -178,10 +178,52 @@ export const ShippingAddressSchema = z
   })
   .strict();
 
+/** Luhn's check digit test, which every card number passes (and most typos fail). */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * The card a shopper pays with where a checkout asks for one. Meant for payment gateways' test cards,
+ * which a gateway in test mode accepts (or declines on purpose: Stripe's 4000 0000 0000 0002) and a
+ * live one declines, so a simulated shopper can finish a staging shop's checkout and never pay for real.
+ */
+export const PaymentCardSchema = z
+  .object({
+    number: z
+      .string()
+      .trim()
+      .refine(
+        (n) => /^\d(?:[ -]?\d){11,18}$/.test(n) && luhnValid(n.replace(/[ -]/g, "")),
+        'expected a card number of 12 to 19 digits that passes the Luhn check, such as the test card "4242 4242 4242 4242"',
+      ),
+    expiry: z
+      .string()
+      .trim()
+      .regex(/^(0[1-9]|1[0-2]) ?\/ ?\d{2}$/, 'expected an expiry date as MM/YY, such as "12/30"'),
+    cvc: z
+      .string()
+      .trim()
+      .regex(/^\d{3,4}$/, 'expected a security code of 3 or 4 digits, such as "123"'),
+  })
+  .strict();
+
+/**
+ * What a persona pays with unless its file says otherwise: the test card that Stripe's, Shopify's and
+ * other gateways' sandboxes accept and live gateways decline.
+ */
+export const TEST_CARD = { number: "4242 4242 4242 4242", expiry: "12 / 30", cvc: "123" } as const;
+
 /**
  * Who is shopping. `description` is the text an LLM policy role-plays; demographics, style and
- * Big Five are structured for the heuristic shopper, sampling and analysis; `shipping_address` is
- * what the shopper types at checkout.
+ * Big Five are structured for the heuristic shopper, sampling and analysis; `shipping_address` and
+ * `payment_card` are what the shopper types at checkout.
  */
 export const PersonaSchema = z
   .object({
@@ -205,6 +247,7 @@ export const PersonaSchema = z
     }),
     description: z.string().trim().min(1),
     shipping_address: ShippingAddressSchema,
+    payment_card: PaymentCardSchema.default({ ...TEST_CARD }),
   })
   .strict();
 
@@ -277,6 +320,7 @@ export type Demographics = z.infer<typeof DemographicsSchema>;
 export type ShoppingStyle = z.infer<typeof ShoppingStyleSchema>;
 export type BigFive = z.infer<typeof BigFiveSchema>;
 export type ShippingAddress = z.infer<typeof ShippingAddressSchema>;
+export type PaymentCard = z.infer<typeof PaymentCardSchema>;
 export type Persona = z.infer<typeof PersonaSchema>;
 /** A persona as written in a file (defaults not yet applied). */
 export type PersonaInput = z.input<typeof PersonaSchema>;

@@ -14,8 +14,9 @@ import { escapeHtml, listenLoopback, readForm } from "./http.ts";
  * - the first option of a product is a drop-down list, the others are radio "pills";
  * - the cart is a page of its own, with a "Check out" button;
  * - checkout takes three steps: contact and address (first and last name apart, a country list),
- *   shipping method, then payment by card, checked as a payment gateway's test mode does: only the
- *   test card 4242 4242 4242 4242 (Luhn-valid, expiry in the future, a 3-digit code) is accepted;
+ *   shipping method, then payment by card, checked as a payment gateway's test mode does: its test
+ *   cards are accepted (4242 4242 4242 4242) or declined (4000 0000 0000 0002), with an expiry and a
+ *   3- or 4-digit code;
  * - missing or wrong fields come back as the same step with error messages;
  * - the order ends on `/orders/N/thank-you`.
  *
@@ -231,9 +232,15 @@ function thankYou(order: StorefrontOrder, n: number, byId: Map<string, Product>)
   );
 }
 
-/** A card number a gateway in test mode accepts: 4242 4242 4242 4242 (spaces allowed). */
-function testCardOk(number: string): boolean {
-  return number.replace(/[\s-]/g, "") === "4242424242424242";
+/**
+ * What a gateway in test mode makes of a card number (spaces allowed): Stripe's test cards 4242 4242
+ * 4242 4242 and 5555 5555 5555 4444 are accepted, 4000 0000 0000 0002 is declined, anything else is
+ * not a card it knows.
+ */
+function testCard(number: string): "ok" | "declined" | "invalid" {
+  const digits = number.replace(/[\s-]/g, "");
+  if (digits === "4242424242424242" || digits === "5555555555554444") return "ok";
+  return digits === "4000000000000002" ? "declined" : "invalid";
 }
 
 function expiryOk(expiry: string): boolean {
@@ -389,7 +396,8 @@ export async function startStorefrontShop(
         ["number", "name", "expiry", "verification_value"].map((k) => [k, (form.get(k) ?? "").trim()]),
       );
       const errors: Record<string, string> = {};
-      if (!testCardOk(values.number ?? "")) errors.number = "Enter a valid card number";
+      const card = testCard(values.number ?? "");
+      if (card === "invalid") errors.number = "Enter a valid card number";
       if (!values.name) errors.name = "Enter your name exactly as it's written on your card";
       if (!expiryOk(values.expiry ?? "")) errors.expiry = "Enter a valid expiration date";
       if (!/^\d{3,4}$/.test(values.verification_value ?? ""))
@@ -397,6 +405,12 @@ export async function startStorefrontShop(
       if (Object.keys(errors).length > 0) {
         errors.card = "Your payment details couldn't be verified. Check your card details and try again.";
         return send(422, paymentStep(values, errors));
+      }
+      if (card === "declined") {
+        return send(
+          402,
+          paymentStep(values, { card: "Your card was declined. Try another payment method." }),
+        );
       }
       orders.push({
         session: String(req.headers[SESSION_HEADER] ?? ""),

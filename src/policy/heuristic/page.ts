@@ -30,6 +30,8 @@ export interface PageModel {
   /** All visible text, whitespace collapsed. */
   text: string;
   headings: string[];
+  /** What the page announces: the text of each alert or status message (a form's errors, a decline). */
+  alerts: string[];
   controls: Control[];
 }
 
@@ -101,6 +103,10 @@ export function readPage(obs: Observation): PageModel {
     headings: $("h1, h2, h3")
       .toArray()
       .map((h) => clean($(h).text())),
+    alerts: $("[role=alert], [role=status]")
+      .toArray()
+      .map((a) => clean($(a).text()))
+      .filter(Boolean),
     controls,
   };
 }

@@ -22,14 +22,12 @@ const RX = {
     /\b(thank you|order (has been )?placed|order number|order confirmed|your order is confirmed)\b/i,
   search: /search/i,
   sort: /\bsort\b/i,
+  /** What a checkout says when the card was refused (a gateway's decline, or a card it could not check). */
+  declined:
+    /\b(card (was |has been )?declined|declined|insufficient funds|payment (failed|was unsuccessful|(could not|couldn['’]t) be (processed|completed))|(could not|couldn['’]t) be (verified|processed))\b/i,
 };
 
-/**
- * The card a shopper pays with where a checkout asks for one: the test card that payment gateways
- * accept in test mode (Stripe, Shopify's and others' sandboxes) and decline for real, so a simulated
- * shopper can finish a staging shop's checkout and can never pay a live one.
- */
-export const TEST_CARD = { number: "4242 4242 4242 4242", expiry: "12 / 30", cvc: "123" } as const;
+const CARD_NUMBER = /card.?number|^number$|cc.?num|credit.?card$/;
 
 /** Checkout fields, matched on the words of the control's name, and what the persona answers. */
 interface CheckoutField {
@@ -82,8 +80,8 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
   { words: "phone number", rx: /phone|tel/, value: (p) => p.shipping_address.phone, address: true },
   {
     words: "card number",
-    rx: /card.?number|^number$|cc.?num|credit.?card$/,
-    value: () => TEST_CARD.number,
+    rx: CARD_NUMBER,
+    value: (p) => p.payment_card.number,
     address: false,
   },
   {
@@ -95,13 +93,13 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
   {
     words: "card's expiry date",
     rx: /expir|exp.?date|mm.?yy/,
-    value: () => TEST_CARD.expiry,
+    value: (p) => p.payment_card.expiry,
     address: false,
   },
   {
     words: "card's security code",
     rx: /security.?code|cvv|cvc|csc|verification/,
-    value: () => TEST_CARD.cvc,
+    value: (p) => p.payment_card.cvc,
     address: false,
   },
 ];
@@ -139,6 +137,8 @@ export class HeuristicShopper implements Policy {
   private readonly typed = new Map<string, string>();
   private sorted = false;
   private shippingChosen = false;
+  /** A checkout page that asked for the card has been submitted. */
+  private paymentSent = false;
   /** Text read on a product's detail pages (description, features), by product title. */
   private readonly detailText = new Map<string, string>();
   /** Detail pages opened, as `title#label`. */
@@ -633,6 +633,20 @@ export class HeuristicShopper implements Policy {
   }
 
   private checkout(page: PageModel): Decision {
+    if (this.paymentSent) {
+      // Quoted from the page's alert when it has one, else just the words that say so.
+      const said =
+        page.alerts.flatMap((a) => a.split(/(?<=[.!])\s+/)).find((sentence) => RX.declined.test(sentence)) ??
+        RX.declined.exec(page.text)?.[0];
+      if (said) {
+        return this.act(`The shop did not take my card (“${said}”), so I leave without buying.`, {
+          type: "terminate",
+        });
+      }
+    }
+    const asksForCard = page.controls.some(
+      (c) => ["input", "select"].includes(c.tag) && CARD_NUMBER.test(lastWords(c.name.toLowerCase())),
+    );
     for (const field of CHECKOUT_FIELDS) {
       const control = page.controls.find((c) => {
         if (!["input", "select", "textarea"].includes(c.tag) || c.disabled) return false;
@@ -698,14 +712,17 @@ export class HeuristicShopper implements Policy {
       }
     }
     const place = page.controls.find((c) => !c.disabled && RX.placeOrder.test(c.label));
-    if (place)
-      return this.act("My address and delivery are filled in, so I place the order.", {
-        type: "click",
-        name: place.name,
-      });
     const next = page.controls.find(
       (c) => !c.disabled && (c.tag === "button" || c.type === "submit") && RX.continue.test(c.label),
     );
+    if ((place || next) && asksForCard) this.paymentSent = true;
+    if (place)
+      return this.act(
+        asksForCard
+          ? `My card details are filled in, so I pay (“${place.label}”).`
+          : "My address and delivery are filled in, so I place the order.",
+        { type: "click", name: place.name },
+      );
     if (next)
       return this.act(`The form is filled in; I continue (“${next.label}”).`, {
         type: "click",
