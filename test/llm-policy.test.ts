@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveBudget, resolveLlmSettings } from "../src/cli/llm-options.ts";
 import type { Action } from "../src/contracts/action.ts";
-import type { Persona, Scenario } from "../src/contracts/scenario.ts";
+import { PersonaSchema, type Scenario } from "../src/contracts/scenario.ts";
 import type { Step } from "../src/contracts/trajectory.ts";
 import { silentLogger } from "../src/log.ts";
 import { LlmCacheMissError } from "../src/policy/llm/cache.ts";
@@ -25,7 +25,7 @@ import { type OpenAIServer, type ScriptedReply, startOpenAIServer } from "./help
  */
 const KEY = "sk-test-secret-0123456789";
 
-const persona = {
+const persona = PersonaSchema.parse({
   id: "pat",
   name: "Pat, careful saver",
   demographics: {
@@ -60,7 +60,8 @@ const persona = {
     state: "CO",
     zip: "80205",
   },
-} as Persona;
+  payment_card: { number: "5555 5555 5555 4444", expiry: "04/29", cvc: "321" },
+});
 const scenario = {
   id: "mug",
   kind: "targeted",
@@ -149,6 +150,9 @@ describe("LLM policy: structured replies", () => {
     expect(system?.content).toContain("Buy a ceramic coffee mug under $15.");
     expect(system?.content).toContain('{"type": "type_and_submit", "name": "<name>", "text": "<text>"}');
     expect(system?.content).toContain("Pat Doe, 1 Main St, Denver, CO 80205");
+    expect(system?.content).toContain(
+      "Card, if the checkout asks for one: number 5555 5555 5555 4444, expiry 04/29, security code 321, name on card Pat Doe.",
+    );
     expect(user?.content).toContain(HOME.html);
     expect(p.promptVersion).toBe(PROMPT_VERSION);
     expect(p.params).toMatchObject({ temperature: 0.3, seed: 77, context: "last-k", reply: "single" });

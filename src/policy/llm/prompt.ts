@@ -8,7 +8,7 @@ import type { ContextStrategy } from "./config.ts";
  * Version of the prompt below; it goes into every session record and every cache key, so a change
  * to the wording must change it.
  */
-export const PROMPT_VERSION = "shopsim-llm-1";
+export const PROMPT_VERSION = "shopsim-llm-2";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -51,6 +51,7 @@ const TRAIT_WORDS: Record<keyof Persona["style"], string> = {
 export function renderPersona(p: Persona): string {
   const d = p.demographics;
   const address = p.shipping_address;
+  const card = p.payment_card;
   const lines = [
     `Name: ${p.name}`,
     p.description,
@@ -63,8 +64,9 @@ export function renderPersona(p: Persona): string {
       .map(([k, v]) => `${k} ${level(v)}`)
       .join(", ")}.`,
     "",
-    "Shipping details to enter at checkout:",
+    "Details to enter at checkout:",
     `${address.full_name}, ${address.address1}${address.address2 ? `, ${address.address2}` : ""}, ${address.city}, ${address.state} ${address.zip}; email ${address.email}${address.phone ? `; phone ${address.phone}` : ""}.`,
+    `Card, if the checkout asks for one: number ${card.number}, expiry ${card.expiry}, security code ${card.cvc}, name on card ${address.full_name}.`,
   ];
   return lines.join("\n");
 }
