@@ -207,6 +207,35 @@ describe("heuristic shopper", () => {
   });
 
   describe("on a storefront-style shop", () => {
+    it("opens a search box kept behind a magnifier icon rather than taking a featured product", async () => {
+      const featured = `<main><h2>Featured</h2><ul><li><a href="/products/x">Acme Wireless Headphones Large</a> $59.00</li></ul></main>`;
+      // As the browser shows it: a closed disclosure's content is not rendered, so it is not on the page.
+      const closed = observe(
+        "https://shop.test/",
+        `<header><details><summary aria-label="Search"><svg></svg></summary></details><a href="/cart" aria-label="Cart"></a></header>${featured}`,
+      );
+      const open = observe(
+        "https://shop.test/",
+        `<header><details open><summary aria-label="Search"><svg></svg></summary><div role="dialog" aria-label="Search">
+         <form role="search"><input type="search" name="q" aria-label="Search"><button aria-label="Search"></button></form></div></details></header>${featured}`,
+      );
+      const shopper = new HeuristicShopper(persona, scenario, 1);
+      const first = await decide(shopper, closed);
+      expect(first.action).toMatchObject({ type: "click" });
+      expect(first.rationale).toMatch(/^I start by opening the search \(“Search”\) to search for “[^”]+”\.$/);
+      const name = first.action?.type === "click" ? first.action.name : "";
+      expect(closed.names).toContain(name);
+      const second = await decide(shopper, open);
+      expect(second.action).toMatchObject({ type: "type_and_submit", name: "search.search" });
+      // A page with neither a box nor a way to open one: it does not click around looking for one.
+      const none = await decide(
+        new HeuristicShopper(persona, scenario, 1),
+        observe("https://shop.test/", featured),
+      );
+      expect(none.action).toEqual({ type: "terminate" });
+      expect(none.rationale).toMatch(/^I cannot find a search box on this page/);
+    });
+
     it("fills first and last name, country and state, then pays with the test card", async () => {
       const a = persona.shipping_address;
       const info = (stateChosen: boolean) =>

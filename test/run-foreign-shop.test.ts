@@ -317,6 +317,18 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
     expect(checked).toBeGreaterThan(0);
   });
 
+  it("opens the search dialog behind the header's magnifier icon before it searches", () => {
+    for (const s of sessions) {
+      const [open, search] = s.steps;
+      expect(open?.rationale).toMatch(/^I start by opening the search \(“Search”\)/);
+      expect(open?.action).toEqual({ type: "click", name: expect.stringMatching(/search/) });
+      expect(search?.action).toMatchObject({ type: "type_and_submit", text: expect.any(String) });
+      // Closed, the dialog's box was not on the page; open, it was.
+      expect(open?.observation).not.toMatch(/<input[^>]*type="search"/);
+      expect(search?.observation).toMatch(/<input[^>]*type="search"/);
+    }
+  });
+
   it("never opens the cart or other header links as if they were products", () => {
     for (const s of sessions)
       for (const st of s.steps)

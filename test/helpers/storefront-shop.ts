@@ -8,7 +8,8 @@ import { escapeHtml, listenLoopback, readForm } from "./http.ts";
 
 /**
  * A shop that shopsim did not write, laid out like a theme of a hosted storefront platform (BEM
- * classes, a grid of cards whose whole card is the link, icon-only buttons named by aria-label), with
+ * classes, a grid of cards whose whole card is the link, icon-only buttons named by aria-label, the
+ * header's search box in a dialog that a magnifier icon opens), with
  * what such shops ask of a buyer and the sandbox does not:
  *
  * - the first option of a product is a drop-down list, the others are radio "pills";
@@ -53,9 +54,11 @@ function layout(title: string, main: string, cartCount: number): string {
 <body class="template-page"><a class="skip-to-content-link visually-hidden" href="#MainContent">Skip to content</a>
 <div class="shopify-section header-section"><header class="header header--middle-left page-width">
 <a href="/" class="header__heading-link"><span class="h2">Northwind Goods</span></a>
-<div class="header__icons"><details-modal class="header__search"><form action="/search" method="get" role="search" class="search search-modal__form">
-<div class="field"><input class="search__input field__input" id="Search-In-Modal" type="search" name="q" value="" placeholder="Search" aria-label="Search">
-<button type="submit" class="search__button field__button" aria-label="Search">${ICON}</button></div></form></details-modal>
+<div class="header__icons"><details-modal class="header__search"><details><summary class="header__icon header__icon--search header__icon--summary link focus-inset modal__toggle" aria-haspopup="dialog" aria-label="Search"><span>${ICON}</span></summary>
+<div class="search-modal modal__content gradient" role="dialog" aria-modal="true" aria-label="Search"><div class="modal-overlay"></div><div class="search-modal__content search-modal__content-bottom" tabindex="-1">
+<form action="/search" method="get" role="search" class="search search-modal__form"><div class="field"><input class="search__input field__input" id="Search-In-Modal" type="search" name="q" value="" placeholder="Search">
+<label class="field__label" for="Search-In-Modal">Search</label><button type="submit" class="search__button field__button" aria-label="Search">${ICON}</button></div></form>
+<button type="button" class="search-modal__close-button modal__close-button link link--text focus-inset" aria-label="Close">${ICON}</button></div></div></details></details-modal>
 <a href="/cart" class="header__icon header__icon--cart link" id="cart-icon-bubble" aria-label="Cart, ${cartCount} items">${ICON}<div class="cart-count-bubble"><span aria-hidden="true">${cartCount}</span></div></a></div>
 </header></div>
 <main id="MainContent" class="content-for-layout" role="main">${main}</main>
@@ -85,6 +88,8 @@ function searchPage(index: SearchIndex, q: string, page: number, cartCount: numb
   return layout(
     `Search: ${r.total} results found for "${q}"`,
     `<div class="template-search page-width"><h1 class="h2 center">Search results</h1>
+<div class="template-search__search"><form action="/search" method="get" role="search" class="search"><div class="field"><input class="search__input field__input" id="Search-In-Template" type="search" name="q" value="${escapeHtml(q)}" placeholder="Search">
+<label class="field__label" for="Search-In-Template">Search</label><button type="submit" class="search__button field__button" aria-label="Search">${ICON}</button></div></form></div>
 <p role="status">${r.total} results found for “${escapeHtml(q)}”</p>
 <ul id="product-grid" class="grid product-grid grid--2-col-tablet-down grid--4-col-desktop">${r.items.map(card).join("")}</ul>
 <nav class="pagination-wrapper" role="navigation" aria-label="Pagination"><ul class="pagination__list list-unstyled"><li><span class="pagination__item pagination__item--current" aria-current="page">${page}</span></li><li>${next}</li></ul></nav></div>`,

@@ -21,6 +21,7 @@ const RX = {
   confirmation:
     /\b(thank you|order (has been )?placed|order number|order confirmed|your order is confirmed)\b/i,
   search: /search/i,
+  openSearch: /^(open |show |toggle )?search( the (store|shop|site))?$/i,
   sort: /\bsort\b/i,
   /** What a checkout says when the card was refused (a gateway's decline, or a card it could not check). */
   declined:
@@ -145,7 +146,7 @@ export class HeuristicShopper implements Policy {
   private readonly detailsOpened = new Set<string>();
   /** The product whose detail page the last click opened. */
   private reading: string | null = null;
-  /** The last step went back to a search page from a page without a search box. */
+  /** The last step went back to a search page, or opened the search, from a page without a search box. */
   private soughtSearch = false;
   private readonly limits: { products: number; pages: number; queries: number };
 
@@ -257,7 +258,8 @@ export class HeuristicShopper implements Policy {
       });
     }
     // Start with a search: featured products on a landing page are not an answer to the goal.
-    if (this.queryIndex === 0 && this.searchBox(page)) return this.search(page, "I start");
+    if (this.queryIndex === 0 && (this.searchBox(page) || this.searchOpener(page)))
+      return this.search(page, "I start");
     const candidates = this.candidates(page);
     if (candidates.length > 0) return this.results(page, candidates);
     return this.search(
@@ -282,6 +284,17 @@ export class HeuristicShopper implements Policy {
     );
   }
 
+  /** What opens a search box the page does not show yet: a "Search" button, icon or disclosure. */
+  private searchOpener(page: PageModel): Control | undefined {
+    return page.controls.find(
+      (c) =>
+        !c.disabled &&
+        (["button", "summary", "a"].includes(c.tag) || c.role === "button") &&
+        c.type !== "submit" &&
+        RX.openSearch.test(c.label.trim()),
+    );
+  }
+
   private search(page: PageModel, lead: string): Decision {
     const box = this.searchBox(page);
     const query = this.plan.queries[this.queryIndex];
@@ -297,6 +310,15 @@ export class HeuristicShopper implements Policy {
           `${lead} by going back to the search page (“${again.label}”) to search for “${query}”.`,
           { type: "click", name: again.name },
         );
+      }
+      // Others keep the search box behind a button or a magnifier icon that opens it.
+      const opener = this.searchOpener(page);
+      if (opener) {
+        this.soughtSearch = true;
+        return this.act(`${lead} by opening the search (“${opener.label}”) to search for “${query}”.`, {
+          type: "click",
+          name: opener.name,
+        });
       }
     }
     this.soughtSearch = false;
