@@ -65,6 +65,11 @@ export function createContext(parts: ShopParts): ShopContext {
       query,
       showConsent: flags.cookie_consent && !shop.session.consented,
       showBanner: flags.promo_banner && !shop.session.bannerDismissed,
+      // One dialog at a time: the sign-up pop-up waits for the cookie choice.
+      showPopup:
+        flags.newsletter_popup &&
+        !shop.session.popupClosed &&
+        !(flags.cookie_consent && !shop.session.consented),
       returnTo: req.url,
     };
   }

@@ -21,6 +21,7 @@ export interface ShopSession {
   instruction: string | null;
   consented: boolean;
   bannerDismissed: boolean;
+  popupClosed: boolean;
   orderIds: string[];
   createdAt: string;
 }
@@ -115,6 +116,7 @@ function newSession(id: string, variant: string): ShopSession {
     instruction: null,
     consented: false,
     bannerDismissed: false,
+    popupClosed: false,
     orderIds: [],
     createdAt: new Date().toISOString(),
   };

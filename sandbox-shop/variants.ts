@@ -5,7 +5,7 @@ import { describeZodError, InputError } from "../src/contracts/errors.ts";
 
 /**
  * Site flags an A/B test can flip. A variant is a named set of overrides on top of the shop's
- * base flags; friction (promo banner, cookie consent, out-of-stock options) is flags too.
+ * base flags; friction (promo banner, cookie consent, a sign-up pop-up, out-of-stock options) is flags too.
  */
 export const FlagsSchema = z
   .object({
@@ -17,6 +17,8 @@ export const FlagsSchema = z
     checkout: z.enum(["one_page", "multi_step"]).default("one_page"),
     promo_banner: z.boolean().default(false),
     cookie_consent: z.boolean().default(false),
+    /** A sign-up pop-up ("Get 10% off your first order") over the first page a visitor sees, until closed. */
+    newsletter_popup: z.boolean().default(false),
     out_of_stock: z.boolean().default(false),
     /** realistic: pages carry what real storefronts ship besides the markup (inline CSS, JSON-LD, analytics, hydration state, SVG icons); lean: the markup alone. */
     page_weight: z.enum(["realistic", "lean"]).default("realistic"),
@@ -50,6 +52,7 @@ export const BUILTIN_VARIANTS: Readonly<Record<string, Partial<Flags>>> = {
   multi_step_checkout: { checkout: "multi_step" },
   promo_banner: { promo_banner: true },
   cookie_consent: { cookie_consent: true },
+  newsletter_popup: { newsletter_popup: true },
   out_of_stock: { out_of_stock: true },
   lean_pages: { page_weight: "lean" },
 };
@@ -101,6 +104,17 @@ export class VariantSet {
 
   get(name: string): Variant | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * These variants plus the built-in ones they do not name, on `base`, with weight 0: a session can
+   * ask for `newsletter_popup` by name, and the split between this set's variants is unchanged.
+   */
+  withBuiltins(base: Flags = DEFAULT_FLAGS): VariantSet {
+    const extra = Object.entries(BUILTIN_VARIANTS)
+      .filter(([name]) => !this.byName.has(name))
+      .map(([name, flags]) => ({ name, flags: { ...base, ...flags }, weight: 0 }));
+    return new VariantSet([...this.variants, ...extra]);
   }
 
   names(): string[] {

@@ -170,6 +170,26 @@ addEventListener("popstate", () => go(location.href, false));
 <details><summary>More</summary><a href="/inside">Inside details</a></details>`,
       );
     }
+    if (req.url === "/popup" || req.url === "/modal-dialog") {
+      // A newsletter pop-up over a long page (an aria-modal layer with a backdrop, or a <dialog>
+      // opened with showModal), with what must not count as covering: a fixed header, a cookie bar
+      // along the bottom, and a radio "pill" whose label lies over its input.
+      const popup =
+        req.url === "/popup"
+          ? `<div id="popup" role="dialog" aria-modal="true" aria-label="Get 10% off"><div style="position:fixed;inset:0;background:rgba(0,0,0,.5);z-index:10"></div>
+<div style="position:fixed;top:30%;left:30%;z-index:11;background:#fff"><h2>Join our list</h2><button id="close" aria-label="Close" onclick="document.getElementById('popup').remove()">×</button></div></div>`
+          : `<dialog id="popup"><h2>Choose your region</h2><button id="close" onclick="this.closest('dialog').close()">United States</button></dialog>
+<script>document.getElementById("popup").showModal()</script>`;
+      return html(
+        res,
+        `<!doctype html><title>Pop-up</title><body style="margin:0">
+<header style="position:fixed;top:0;left:0;right:0;height:40px;background:#eee;z-index:5">Header</header>
+<div style="height:1600px;padding-top:60px"><label for="red" style="position:relative;display:inline-block;padding:8px">Red<input type="radio" id="red" name="c" style="position:absolute;inset:0;opacity:0.01"></label></div>
+<button id="add" onclick="this.textContent='Added'">Add to cart</button><div style="height:300px"></div>
+<div role="dialog" aria-label="Cookies" style="position:fixed;bottom:0;left:0;right:0;height:80px;background:#ddd;z-index:5">We use cookies</div>
+${popup}</body>`,
+      );
+    }
     if (req.url?.startsWith("/data")) {
       const via = new URL(req.url, "http://x").searchParams.get("via");
       const timer = setTimeout(
@@ -521,6 +541,38 @@ describe("BrowserSession.act drives the real shop by element name", () => {
       const second = simplify((await s.observe()).html, `${site.url}/css-hidden`);
       expect(Object.keys(second.elements)).toContain("menu.secret_deal");
       expect(second.html).toContain("Secret deal");
+    });
+  });
+
+  it("reports an element a pop-up covers at once, and reaches it once the pop-up is closed", async () => {
+    await withSession(async (s) => {
+      for (const [path, layer] of [
+        ["/popup", "a pop-up (“Get 10% off”)"],
+        ["/modal-dialog", "a pop-up (“Choose your region”)"],
+      ] as const) {
+        await s.goto(`${site.url}${path}`);
+        const elements = {
+          add: el("#add", "button", "Add to cart"),
+          red: el("#red", "radio", "Red"),
+          close: el("#close", "button", "Close"),
+        };
+        const started = Date.now();
+        const covered = await s.act({ type: "click", name: "add" }, elements);
+        expect(covered).toEqual({
+          ok: false,
+          error: `element "add" ("Add to cart") is covered by ${layer}, so a shopper could not reach it; close or answer the pop-up first`,
+        });
+        // Told at once, not after the click's timeout (10 s) has run out.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(await s.act({ type: "click", name: "close" }, elements)).toEqual({
+          ok: true,
+          navigated: false,
+        });
+        // The fixed header, the cookie bar and a label over its radio do not count as covering.
+        expect(await s.act({ type: "click", name: "red" }, elements)).toEqual({ ok: true, navigated: false });
+        expect(await s.act({ type: "click", name: "add" }, elements)).toEqual({ ok: true, navigated: false });
+        expect((await s.observe()).html).toContain("Added");
+      }
     });
   });
 

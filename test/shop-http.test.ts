@@ -28,8 +28,9 @@ beforeAll(async () => {
         },
         multistep: { checkout: "multi_step" },
         friction: { promo_banner: true, cookie_consent: true, out_of_stock: true },
+        popup: { newsletter_popup: true, cookie_consent: true },
       },
-      split: { control: 1, lean: 1, multistep: 0, friction: 0 },
+      split: { control: 1, lean: 1, multistep: 0, friction: 0, popup: 0 },
     },
     "test-variants",
   );
@@ -471,6 +472,34 @@ describe("variants and friction", () => {
   });
 });
 
+describe("newsletter_popup", () => {
+  it("shows the sign-up pop-up after the cookie choice, until closed or answered with an email", async () => {
+    const c = client("popup", "popup-1");
+    const shown = (body: string) => body.includes("Get 10% off your first order");
+    let home = await c.get("/");
+    expect(shown(home.body)).toBe(false); // the cookie dialog comes first
+    await c.post("/consent", { choice: "accept", return_to: "/" });
+    home = await c.get("/search?q=mug");
+    expect(shown(home.body)).toBe(true);
+    expect(home.body).toMatch(/role="dialog" aria-modal="true" aria-labelledby="popup-title"/);
+    // A sign-up without a real address leaves it up; one with an address closes it.
+    const bad = await c.post("/popup", { choice: "signup", email: "nope", return_to: "/search?q=mug" });
+    expect(bad.location).toBe("/search?q=mug");
+    expect(shown((await c.get("/")).body)).toBe(true);
+    await c.post("/popup", { choice: "signup", email: "pat@example.com", return_to: "/" });
+    expect(shown((await c.get("/")).body)).toBe(false);
+    const other = client("popup", "popup-2");
+    await other.post("/consent", { choice: "accept", return_to: "/" });
+    await other.post("/popup", { choice: "decline", return_to: "/" });
+    expect(shown((await other.get("/")).body)).toBe(false);
+    expect(shown((await client("control", "popup-3").get("/")).body)).toBe(false);
+    const answers = async (sid: string) =>
+      (await eventsOf(sid)).filter((e) => e.selection?.popup).map((e) => e.selection?.popup);
+    expect(await answers("popup-1")).toEqual(["invalid_email", "signup"]);
+    expect(await answers("popup-2")).toEqual(["decline"]);
+  });
+});
+
 describe("sessions", () => {
   it("remembers a visitor only once they change something, but logs every page they read", async () => {
     const before = shop.state.sessionCount;
@@ -520,7 +549,7 @@ describe("API", () => {
     expect(health.body).toMatchObject({
       status: "ok",
       products: 30,
-      variants: ["control", "lean", "multistep", "friction"],
+      variants: ["control", "lean", "multistep", "friction", "popup"],
     });
     const product = await api.json<{ id: string }>("/api/products/HP1");
     expect(product.body.id).toBe("HP1");

@@ -4,7 +4,7 @@ import { first, hash, type ShopContext, safeReturn } from "../context.ts";
 import { escapeHtml } from "../html.ts";
 import { SHOP_CSS, SHOP_JS } from "../views/weight.ts";
 
-/** Friction answers (cookie consent, promotion banner) and static assets. */
+/** Friction answers (cookie consent, promotion banner, sign-up pop-up) and static assets. */
 export function siteRoutes(app: FastifyInstance, ctx: ShopContext): void {
   const { byId } = ctx;
   const { record } = ctx;
@@ -24,6 +24,29 @@ export function siteRoutes(app: FastifyInstance, ctx: ShopContext): void {
     req.shop!.session.bannerDismissed = true;
     record(req, { page: "consent", product_ids: [], selection: { banner: "dismissed" } });
     return reply.redirect(safeReturn(first(((req.body ?? {}) as Record<string, unknown>).return_to)), 303);
+  });
+
+  app.post("/popup", async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const choice = first(body.choice);
+    // A sign-up needs an email address; without one the pop-up stays, as a real form's would.
+    const email = (first(body.email) ?? "").trim();
+    const signedUp = choice === "signup" && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+    if (choice !== "signup" || signedUp) req.shop!.session.popupClosed = true;
+    record(req, {
+      page: "consent",
+      product_ids: [],
+      selection: {
+        popup: signedUp
+          ? "signup"
+          : choice === "signup"
+            ? "invalid_email"
+            : choice === "decline"
+              ? "decline"
+              : "close",
+      },
+    });
+    return reply.redirect(safeReturn(first(body.return_to)), 303);
   });
 
   // --- assets ----------------------------------------------------------------------------------

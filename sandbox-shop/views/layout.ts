@@ -12,6 +12,7 @@ export interface PageContext {
   query: string;
   showConsent: boolean;
   showBanner: boolean;
+  showPopup: boolean;
   /** Current path + query, so dismissing a dialog comes back here. */
   returnTo: string;
 }
@@ -57,6 +58,7 @@ ${main}
 </main>
 <footer class="site-footer"><p>Shopsim Market is a sandbox shop for simulated shoppers. Prices in US dollars.</p></footer>
 ${ctx.showConsent ? consentDialog(ctx) : ""}
+${ctx.showPopup ? newsletterPopup(ctx) : ""}
 ${heavy ? hydrationState(ctx, products, page) : ""}
 </body>
 </html>`;
@@ -79,6 +81,28 @@ function consentDialog(ctx: PageContext): SafeHtml {
     <button type="submit" name="choice" value="accept">Accept all cookies</button>
     <button type="submit" name="choice" value="reject">Reject optional cookies</button>
   </form>
+</div>
+</div>`;
+}
+
+/** The sign-up pop-up of the `newsletter_popup` flag: a modal over the page until closed or answered. */
+function newsletterPopup(ctx: PageContext): SafeHtml {
+  // A pop-up vendor's script brings its own styles with it, so they are not in the shop's stylesheet.
+  return html`<style>.popup-backdrop{position:fixed;inset:0;background:rgba(0,0,0,.55);display:flex;align-items:center;justify-content:center;z-index:20}
+.popup{position:relative;background:#fff;max-width:420px;width:90%;padding:1.5rem;border-radius:8px;text-align:center}
+.popup-close{position:absolute;top:.5rem;right:.5rem;border:0;background:none;font-size:1.4rem}</style>
+<div class="popup-backdrop">
+<div class="popup" role="dialog" aria-modal="true" aria-labelledby="popup-title">
+  <form method="post" action="/popup"><input type="hidden" name="return_to" value="${ctx.returnTo}"><button type="submit" name="choice" value="close" class="popup-close" aria-label="Close">×</button></form>
+  <h2 id="popup-title">Get 10% off your first order</h2>
+  <p>Join our list for early access to sales, and we will email you a welcome code.</p>
+  <form method="post" action="/popup">
+    <input type="hidden" name="return_to" value="${ctx.returnTo}">
+    <label for="popup-email">Email</label>
+    <input id="popup-email" type="email" name="email" placeholder="you@example.com" autocomplete="email">
+    <button type="submit" name="choice" value="signup">Unlock 10% off</button>
+  </form>
+  <form method="post" action="/popup"><input type="hidden" name="return_to" value="${ctx.returnTo}"><button type="submit" name="choice" value="decline">No, thanks</button></form>
 </div>
 </div>`;
 }

@@ -45,15 +45,22 @@ export const DEFAULT_ACT_TIMEOUT_MS = 10_000;
  * Playwright's selector engine in every new document, ~20 ms a page): how many elements the CSS
  * selector matches, and whether the one element is visible (Playwright's rule: a non-empty box and not
  * visibility:hidden) and enabled (not disabled itself or by a disabled fieldset, not aria-disabled);
- * for a drop-down list, its options. A selector the page's engine rejects gives `count: -1`.
+ * for a drop-down list, its options; and what covers it, if a modal layer does (see `coveredBy`). A
+ * selector the page's engine rejects gives `count: -1`.
  */
 interface InPageElement {
   tagName: string;
   disabled?: boolean;
   options?: ArrayLike<{ value: string; label: string; text: string }>;
-  getBoundingClientRect(): { width: number; height: number };
-  closest(selector: string): unknown;
+  textContent: string | null;
+  parentElement: InPageElement | null;
+  getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+  closest(selector: string): InPageElement | null;
   getAttribute(name: string): string | null;
+  contains(other: InPageElement): boolean;
+  matches(selector: string): boolean;
+  querySelector(selector: string): InPageElement | null;
+  scrollIntoView(options: { block: string; inline: string }): void;
 }
 interface ElementState {
   count: number;
@@ -61,11 +68,22 @@ interface ElementState {
   enabled: boolean;
   /** The options of a <select>, null for any other element. */
   options: Array<{ value: string; label: string }> | null;
+  /**
+   * What sits over the element's centre, when that is a modal layer (a modal dialog, or a fixed layer
+   * over most of the window such as a pop-up's backdrop), described for the policy ("a dialog
+   * “Get 10% off”"); null when the element can be reached.
+   */
+  coveredBy: string | null;
 }
 function elementState(css: string): ElementState {
   const doc = globalThis as unknown as {
-    document: { querySelectorAll(selector: string): ArrayLike<InPageElement> };
-    getComputedStyle(el: InPageElement): { visibility: string };
+    document: {
+      querySelectorAll(selector: string): ArrayLike<InPageElement>;
+      elementFromPoint(x: number, y: number): InPageElement | null;
+    };
+    innerWidth: number;
+    innerHeight: number;
+    getComputedStyle(el: InPageElement): { visibility: string; position: string };
   };
   // The action comes next: from here on, navigations and requests the page starts are the action's doing.
   const probe = globalThis as unknown as { __shopsimNavigations?: number; __shopsimRequests?: number };
@@ -75,10 +93,11 @@ function elementState(css: string): ElementState {
   try {
     els = doc.document.querySelectorAll(css);
   } catch {
-    return { count: -1, visible: false, enabled: false, options: null };
+    return { count: -1, visible: false, enabled: false, options: null, coveredBy: null };
   }
   const el = els[0];
-  if (els.length !== 1 || !el) return { count: els.length, visible: false, enabled: false, options: null };
+  if (els.length !== 1 || !el)
+    return { count: els.length, visible: false, enabled: false, options: null, coveredBy: null };
   const box = el.getBoundingClientRect();
   const visible = box.width > 0 && box.height > 0 && doc.getComputedStyle(el).visibility !== "hidden";
   const disabled =
@@ -89,7 +108,50 @@ function elementState(css: string): ElementState {
     el.tagName === "SELECT" && el.options
       ? Array.from(el.options, (o) => ({ value: o.value, label: (o.label || o.text).trim() }))
       : null;
-  return { count: 1, visible, enabled: !disabled, options };
+  return { count: 1, visible, enabled: !disabled, options, coveredBy: visible ? coveredBy(el) : null };
+
+  // A shopper cannot use what a pop-up covers. The element is brought into view as a click would
+  // bring it (centred when it is not wholly in view), then the point a click would hit is tested.
+  // Only modal layers count: a sticky header or a cookie bar may cover an element at one scroll
+  // position and not another, and Playwright scrolls on until it can click.
+  function coveredBy(target: InPageElement): string | null {
+    let r = target.getBoundingClientRect();
+    if (r.left < 0 || r.top < 0 || r.left + r.width > doc.innerWidth || r.top + r.height > doc.innerHeight) {
+      target.scrollIntoView({ block: "center", inline: "center" });
+      r = target.getBoundingClientRect();
+    }
+    const hit = doc.document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!hit || target.contains(hit) || hit.closest("label")?.contains(target) === true) return null;
+    const forId = hit.closest("label")?.getAttribute("for");
+    if (forId && forId === target.getAttribute("id")) return null;
+    let layer = hit.closest("dialog, [aria-modal=true]");
+    if (layer?.tagName === "DIALOG" && !layer.matches(":modal")) layer = null;
+    for (let up: InPageElement | null = hit; !layer && up; up = up.parentElement) {
+      const box = up.getBoundingClientRect();
+      if (
+        doc.getComputedStyle(up).position === "fixed" &&
+        box.width >= doc.innerWidth * 0.9 &&
+        box.height >= doc.innerHeight * 0.9
+      )
+        layer = up;
+    }
+    if (!layer || layer.contains(target)) return null;
+    // Name the layer as the page names its dialog: a label, a heading, or the first words.
+    const kinds = "[role=dialog], [role=alertdialog], dialog, [aria-modal=true]";
+    const dialog = layer.closest(kinds) ?? layer.querySelector(kinds) ?? layer;
+    const heading = dialog.querySelector("h1, h2, h3, h4, [role=heading]");
+    const words = (
+      dialog.getAttribute("aria-label") ??
+      dialog.getAttribute("title") ??
+      heading?.textContent ??
+      dialog.textContent ??
+      ""
+    )
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 60);
+    return words ? `a pop-up (“${words}”)` : "a pop-up";
+  }
 }
 
 /**
@@ -560,6 +622,12 @@ export class BrowserSession {
       return {
         ok: false,
         error: `element "${name}"${label} is disabled; it cannot be used until something else on the page changes`,
+      };
+    }
+    if (state.coveredBy !== null) {
+      return {
+        ok: false,
+        error: `element "${name}"${label} is covered by ${state.coveredBy}, so a shopper could not reach it; close or answer the pop-up first`,
       };
     }
 

@@ -84,9 +84,9 @@ Examples:
         flag: string[];
       }) => {
         const base = parseFlagOverrides(opts.flag);
-        const variants = opts.variants
-          ? await loadVariantsFile(opts.variants, base)
-          : VariantSet.single(base);
+        const variants = (
+          opts.variants ? await loadVariantsFile(opts.variants, base) : VariantSet.single(base)
+        ).withBuiltins(base);
         const started = Date.now();
         const catalog = await loadCatalog(opts.catalog, opts.seed);
         const shop = await createShop({

@@ -214,7 +214,8 @@ Examples:
           );
         }
       } else {
-        const variantSet = opts.variants ? await loadVariantsFile(opts.variants) : VariantSet.single();
+        const fromFile = opts.variants ? await loadVariantsFile(opts.variants) : null;
+        const variantSet = (fromFile ?? VariantSet.single()).withBuiltins();
         for (const v of opts.variant) {
           if (!variantSet.get(v))
             throw new InputError(
@@ -222,7 +223,7 @@ Examples:
               `no such variant; the shop has ${variantSet.names().join(", ")}`,
             );
         }
-        if (opts.variants && opts.variant.length === 0) variants = variantSet.names();
+        if (fromFile && opts.variant.length === 0) variants = fromFile.names();
         const catalog = await loadCatalog(opts.catalog, opts.seed);
         shop = await createShop({
           catalog,
