@@ -206,6 +206,46 @@ describe("heuristic shopper", () => {
     });
   });
 
+  describe("pop-ups", () => {
+    const home = `<header><form role="search"><input type="search" name="q" aria-label="Search"><button>Search</button></form></header>
+      <main><h2>Featured</h2><ul><li><a href="/products/x">Acme Wireless Headphones Large</a> $59.00</li></ul></main>`;
+
+    it("closes a sign-up pop-up before it shops, and then searches", async () => {
+      const popup = observe(
+        "https://shop.test/",
+        `${home}<div role="dialog" aria-label="POPUP Form"><h2>Get 10% off your first order</h2><form><input type="email" name="email" placeholder="Email">
+         <button>Unlock 10% off</button></form><button aria-label="Close dialog">×</button><button>No, thanks</button></div>`,
+      );
+      const shopper = new HeuristicShopper(persona, scenario, 1);
+      const first = await decide(shopper, popup);
+      expect(first.action).toEqual({ type: "click", name: "popup_form.close_dialog" });
+      expect(first.rationale).toBe(
+        "A pop-up (“POPUP Form”) covers the page; I close it (“×”) and go on shopping.",
+      );
+      const next = await decide(shopper, observe("https://shop.test/", home));
+      expect(next.action?.type).toBe("type_and_submit");
+    });
+
+    it("uses a dialog that is part of shopping instead of closing it", async () => {
+      // A cart drawer: its "Continue shopping" is not the way on; checking out is.
+      const drawer = observe(
+        "https://shop.test/products/x",
+        `${home}<div role="dialog" aria-label="Item added to your cart"><p>Acme Wireless Headphones Large</p><p>Subtotal $59.00</p>
+         <a href="/cart">View cart (1)</a><form action="/checkout"><button>Check out</button></form><button>Continue shopping</button></div>`,
+      );
+      const d = await decide(new HeuristicShopper(persona, scenario, 1), drawer);
+      expect(d.rationale).not.toMatch(/pop-up/);
+      // The search dialog a shopper opened is for typing in, not for closing.
+      const search = observe(
+        "https://shop.test/",
+        `<div role="dialog" aria-label="Search"><form role="search"><input type="search" name="q" aria-label="Search"></form><button aria-label="Close">×</button></div>`,
+      );
+      expect((await decide(new HeuristicShopper(persona, scenario, 1), search)).action?.type).toBe(
+        "type_and_submit",
+      );
+    });
+  });
+
   describe("on a storefront-style shop", () => {
     it("opens a search box kept behind a magnifier icon rather than taking a featured product", async () => {
       const featured = `<main><h2>Featured</h2><ul><li><a href="/products/x">Acme Wireless Headphones Large</a> $59.00</li></ul></main>`;

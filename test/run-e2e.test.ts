@@ -75,3 +75,28 @@ describe("shopsim run, end to end on the built-in shop with the heuristic shoppe
     expect(actions(again)).toEqual(actions(run));
   });
 });
+
+describe("shopsim run on a variant with a sign-up pop-up over the first page", () => {
+  it("closes the pop-up, which covers the page, and then shops as usual", { timeout: 600_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "shopsim-popup-")), "run");
+    shopsimRun(out, "--variant", "newsletter_popup", "--sessions", "6", "--concurrency", "3", "--seed", "7");
+    const run = await readRun(out);
+    expect(run.sessions).toHaveLength(6);
+    for (const s of run.sessions) {
+      const [first, second] = s.steps;
+      expect(first?.observation).toContain("Get 10% off your first order");
+      expect(first?.rationale).toBe(
+        "A pop-up (“Get 10% off your first order”) covers the page; I close it (“×”) and go on shopping.",
+      );
+      expect(second?.observation).not.toContain("Get 10% off your first order");
+      // Every action after it reached its element: nothing was left under the pop-up.
+      expect(s.steps.filter((st) => !st.result.ok)).toEqual([]);
+    }
+    const events = readFileSync(join(out, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ShopEventSchema.parse(JSON.parse(l)));
+    expect(events.filter((e) => e.selection?.popup === "close")).toHaveLength(6);
+    expect(run.sessions.some((s) => s.status === "purchased")).toBe(true);
+  });
+});

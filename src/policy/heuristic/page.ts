@@ -22,6 +22,8 @@ export interface Control {
   itemTitle: string;
   /** In the page's header, footer or navigation: the site's chrome, not its content. */
   chrome: boolean;
+  /** The dialog (pop-up) the control is in, by its label or heading ("" when unnamed); null outside one. */
+  dialog: string | null;
 }
 
 export interface PageModel {
@@ -42,6 +44,9 @@ const ITEM =
 /** Where a site keeps what is on every page: logo, cart, account, menus, footer links. */
 const CHROME = "header, footer, nav, [role=banner], [role=contentinfo], [role=navigation]";
 
+/** What a pop-up sits in. */
+const DIALOG = "dialog, [role=dialog], [role=alertdialog]";
+
 /** Reads a simplified page into controls. Works on any shop's simplified HTML: no markup is assumed. */
 export function readPage(obs: Observation): PageModel {
   const $ = cheerio.load(obs.html);
@@ -59,6 +64,7 @@ export function readPage(obs: Observation): PageModel {
     const text = clean($el.text());
     const words = name.split(".").at(-1)?.replace(/_/g, " ") ?? "";
     const item = $el.closest(ITEM);
+    const dialog = $el.closest(DIALOG);
     // Only a link that says little needs it (and reading it for every control would cost a pass per control).
     const heading =
       tag === "a" && item.length > 0 && text.split(" ").length < 3
@@ -94,6 +100,10 @@ export function readPage(obs: Observation): PageModel {
       context: item.length > 0 ? clean(item.first().text()).slice(0, 400) : "",
       itemTitle: heading ? clean($(heading).text()) : "",
       chrome: $el.closest(CHROME).length > 0,
+      dialog:
+        dialog.length === 0
+          ? null
+          : clean(dialog.attr("aria-label") ?? "") || clean(dialog.find("h1, h2, h3, h4").first().text()),
     });
   });
   return {

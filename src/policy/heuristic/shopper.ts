@@ -22,6 +22,9 @@ const RX = {
     /\b(thank you|order (has been )?placed|order number|order confirmed|your order is confirmed)\b/i,
   search: /search/i,
   openSearch: /^(open |show |toggle )?search( the (store|shop|site))?$/i,
+  /** What closes a pop-up without answering it. */
+  dismiss:
+    /^(close( (dialog|pop-?up|modal|window|form|this))?|[×✕✖x]|no,? thanks?|no thank you|not now|maybe later|dismiss|skip|continue shopping)$/i,
   sort: /\bsort\b/i,
   /** What a checkout says when the card was refused (a gateway's decline, or a card it could not check). */
   declined:
@@ -248,6 +251,8 @@ export class HeuristicShopper implements Policy {
     ) {
       return this.act("The order is confirmed, so my shopping is done.", { type: "terminate" });
     }
+    const popup = this.popup(page);
+    if (popup) return popup;
     if (this.isCheckout(page)) return this.checkout(page);
     if (addToCart || buyNow) return this.product(page, addToCart, buyNow);
     const checkout = find(RX.checkout, ["a", "button", "input"]);
@@ -270,6 +275,29 @@ export class HeuristicShopper implements Policy {
 
   private act(rationale: string, action: Action): Decision {
     return { rationale, action };
+  }
+
+  /**
+   * A pop-up over the page that is not part of shopping (a sign-up offer, a survey): closed, as most
+   * shoppers close it. A dialog that holds a search box, a cart or checkout step is used, not closed.
+   */
+  private popup(page: PageModel): Decision | undefined {
+    const inside = page.controls.filter((c) => c.dialog !== null && !c.disabled);
+    const close = inside.find(
+      (c) => ["button", "a", "input"].includes(c.tag) && RX.dismiss.test(c.label.trim()),
+    );
+    if (!close) return undefined;
+    const shopping = inside.some(
+      (c) =>
+        [RX.addToCart, RX.buyNow, RX.checkout, RX.placeOrder].some((rx) => rx.test(c.label)) ||
+        (c.tag === "input" && (RX.search.test(c.name) || c.type === "search")),
+    );
+    if (shopping) return undefined;
+    const what = close.dialog ? `A pop-up (“${close.dialog}”)` : "A pop-up";
+    return this.act(`${what} covers the page; I close it (“${close.label}”) and go on shopping.`, {
+      type: "click",
+      name: close.name,
+    });
   }
 
   // --- searching -------------------------------------------------------------------------------
