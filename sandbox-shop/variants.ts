@@ -11,6 +11,8 @@ export const FlagsSchema = z
   .object({
     filter_panel: z.enum(["full", "reduced"]).default("full"),
     results_layout: z.enum(["grid", "list"]).default("grid"),
+    /** pages: numbered pages; load_more: one growing list with a "Load more" button (fetched in place when scripts run). */
+    results_paging: z.enum(["pages", "load_more"]).default("pages"),
     free_shipping_badges: z.boolean().default(false),
     buy_now: z.boolean().default(true),
     recommendations: z.boolean().default(true),
@@ -46,6 +48,7 @@ export const BUILTIN_VARIANTS: Readonly<Record<string, Partial<Flags>>> = {
   control: {},
   reduced_filters: { filter_panel: "reduced" },
   list_layout: { results_layout: "list" },
+  load_more: { results_paging: "load_more" },
   free_shipping_badges: { free_shipping_badges: true },
   no_buy_now: { buy_now: false },
   no_recommendations: { recommendations: false },

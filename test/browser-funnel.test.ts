@@ -17,6 +17,7 @@ beforeAll(async () => {
       variants: {
         control: {},
         friction: { cookie_consent: true, promo_banner: true, checkout: "multi_step" },
+        more: { results_paging: "load_more" },
       },
     },
     "browser-test-variants",
@@ -169,6 +170,32 @@ describe("a real Chromium shops the sandbox", () => {
         "order",
         "order",
       ]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("appends the next results in place with 'Load more', and a reload or going back shows what was loaded", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${shop.url}/search?q=shirt&variant=more`);
+      const cards = page.locator(".search-results .results > li");
+      expect(await cards.count()).toBe(12);
+      // A mark on the document: it survives only if the list grows without a new page.
+      await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+      await page.getByRole("link", { name: "Load more" }).click();
+      await expect.poll(() => cards.count()).toBe(24);
+      await expect(
+        page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument),
+      ).resolves.toBe(true);
+      expect(new URL(page.url()).searchParams.get("page")).toBe("2");
+      const ids = () => cards.evaluateAll((els) => els.map((el) => el.getAttribute("data-product-id")));
+      const shown = await ids();
+      await page.reload();
+      await expect(ids()).resolves.toEqual(shown);
+      await page.goBack();
+      await expect.poll(() => cards.count()).toBe(12);
     } finally {
       await context.close();
     }

@@ -29,8 +29,9 @@ beforeAll(async () => {
         multistep: { checkout: "multi_step" },
         friction: { promo_banner: true, cookie_consent: true, out_of_stock: true },
         popup: { newsletter_popup: true, cookie_consent: true },
+        more: { results_paging: "load_more" },
       },
-      split: { control: 1, lean: 1, multistep: 0, friction: 0, popup: 0 },
+      split: { control: 1, lean: 1, multistep: 0, friction: 0, popup: 0, more: 0 },
     },
     "test-variants",
   );
@@ -500,6 +501,35 @@ describe("newsletter_popup", () => {
   });
 });
 
+describe("results_paging: load_more", () => {
+  it("shows every page loaded so far as one list, with a Load more link up to the last", async () => {
+    const ids = (body: string) => [...body.matchAll(/data-product-id="([^"]+)"/g)].map((m) => m[1]);
+    const more = client("more", "more-1");
+    const pages = client("control", "more-2");
+    const first = await more.get("/search?per_page=8");
+    expect(ids(first.body)).toHaveLength(8);
+    expect(first.body).toContain(
+      '<a class="load-more-button" href="/search?page=2&amp;per_page=8" rel="next">Load more</a>',
+    );
+    expect(first.body).not.toContain('aria-label="Pagination"');
+    const second = await more.get("/search?page=2&per_page=8");
+    const pageTwo = ids((await pages.get("/search?page=2&per_page=8")).body);
+    expect(ids(second.body)).toEqual([...ids(first.body), ...pageTwo]);
+    expect(second.body).toContain("Showing 1–16 of 30");
+    const last = await more.get("/search?page=4&per_page=8");
+    expect(ids(last.body)).toHaveLength(30);
+    expect(last.body).not.toContain("Load more");
+    // The event of each request names the products it added, as numbered pages would.
+    const shown = (await eventsOf("more-1")).map((e) => [e.page_number, e.product_ids.length]);
+    expect(shown).toEqual([
+      [1, 8],
+      [2, 8],
+      [4, 6],
+    ]);
+    expect((await eventsOf("more-1"))[1]?.product_ids).toEqual(pageTwo);
+  });
+});
+
 describe("sessions", () => {
   it("remembers a visitor only once they change something, but logs every page they read", async () => {
     const before = shop.state.sessionCount;
@@ -549,7 +579,7 @@ describe("API", () => {
     expect(health.body).toMatchObject({
       status: "ok",
       products: 30,
-      variants: ["control", "lean", "multistep", "friction", "popup"],
+      variants: ["control", "lean", "multistep", "friction", "popup", "more"],
     });
     const product = await api.json<{ id: string }>("/api/products/HP1");
     expect(product.body.id).toBe("HP1");

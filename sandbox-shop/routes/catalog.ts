@@ -4,7 +4,7 @@ import { describeZodError } from "../../src/contracts/errors.ts";
 import type { CartChange, SearchFilters } from "../../src/contracts/shop.ts";
 import type { Product } from "../catalog/types.ts";
 import { first, type RequestShop, type ShopContext, sendPage } from "../context.ts";
-import { MAX_MATCHES, PER_PAGE, SORT_KEYS, type SortKey } from "../search.ts";
+import { MAX_MATCHES, PER_PAGE, type SearchResult, SORT_KEYS, type SortKey } from "../search.ts";
 import { MAX_QUANTITY } from "../state.ts";
 import { capitalize, homePage, productPage, type SearchState, searchPage } from "../views/pages.ts";
 
@@ -39,10 +39,26 @@ export function catalogRoutes(app: FastifyInstance, ctx: ShopContext): void {
     const st: SearchState = { q: q.q, filters, sort: q.sort, page: q.page };
     if (q.per_page !== undefined && q.per_page !== PER_PAGE) st.perPage = q.per_page;
     const perPage = q.per_page ?? PER_PAGE;
-    const result = search.search({ q: q.q, filters, sort: q.sort, page: q.page, perPage });
+    // With "Load more", page N shows one list of the first N pages (so a reload or a step back shows
+    // what the shopper had loaded); the event names only the products page N added.
+    const loadMore = req.shop!.variant.flags.results_paging === "load_more";
+    const result = loadMore
+      ? cumulative(
+          search.search({
+            q: q.q,
+            filters,
+            sort: q.sort,
+            page: 1,
+            perPage: Math.min(q.page * perPage, MAX_MATCHES),
+          }),
+          q.page,
+          perPage,
+        )
+      : search.search({ q: q.q, filters, sort: q.sort, page: q.page, perPage });
+    const added = loadMore ? result.items.slice((result.page - 1) * perPage) : result.items;
     record(req, {
       page: "search",
-      product_ids: result.items.map((p) => p.id),
+      product_ids: added.map((p) => p.id),
       query: q.q,
       filters,
       sort: q.sort,
@@ -52,6 +68,12 @@ export function catalogRoutes(app: FastifyInstance, ctx: ShopContext): void {
     const categoryName = q.category ? search.categoryName(q.category) : undefined;
     return sendPage(reply, 200, searchPage(pageContext(req, q.q), st, result, categoryName));
   });
+
+  /** The first `page` pages of results as one list (the "Load more" layout). */
+  function cumulative(all: SearchResult, page: number, perPage: number): SearchResult {
+    const pages = Math.max(1, Math.ceil(all.total / perPage));
+    return { ...all, perPage, pages, page: Math.min(page, pages) };
+  }
 
   function renderProduct(
     req: FastifyRequest,

@@ -100,13 +100,15 @@ export function searchPage(
   const heading = state.q
     ? html`${shown} results for “${state.q}”${categoryName ? html` in ${categoryName}` : ""}`
     : html`${categoryName ?? "All products"}: ${count(result.total)} results`;
-  const first = result.total === 0 ? 0 : (result.page - 1) * result.perPage + 1;
+  const loadMore = ctx.flags.results_paging === "load_more";
+  // With "Load more" the list holds every page loaded so far.
+  const first = result.total === 0 ? 0 : loadMore ? 1 : (result.page - 1) * result.perPage + 1;
   return layout(
     ctx,
     state.q ? `Results for ${state.q}` : (categoryName ?? "All products"),
     html`<div class="search-layout">
 ${filterPanel(ctx, state, result)}
-<section class="search-results" aria-label="Search results">
+<section class="search-results" aria-label="Search results"${loadMore ? html` data-paging="load_more"` : ""}>
   <h1>${heading}</h1>
   ${result.corrected ? html`<p class="corrected">No results for “${state.q}”. Showing results for “${result.corrected}”.</p>` : ""}
   ${activeFilters(state)}
@@ -122,7 +124,7 @@ ${filterPanel(ctx, state, result)}
       : html`<p class="result-range">Showing ${first}–${first + result.items.length - 1} of ${shown}</p>
   <ul class="results ${list ? "list" : "grid"}">${result.items.map((p) => productCard(ctx, p, list))}</ul>`
   }
-  ${pagination(state, result)}
+  ${loadMore ? loadMoreButton(state, result) : pagination(state, result)}
 </section>
 </div>`,
     { page: "search", products: result.items },
@@ -234,6 +236,12 @@ function activeFilters(state: SearchState): SafeHtml | string {
   }
   if (chips.length === 0) return "";
   return html`<ul class="active-filters" aria-label="Active filters">${chips}<li><a href="${searchUrl({ ...state, filters: { category: f.category } }, {})}">Clear all filters</a></li></ul>`;
+}
+
+/** "Load more": a link to the next page, which the shop's script fetches and appends in place. */
+function loadMoreButton(state: SearchState, result: SearchResult): SafeHtml | string {
+  if (result.page >= result.pages) return "";
+  return html`<nav class="load-more" aria-label="More results"><a class="load-more-button" href="${searchUrl(state, { page: result.page + 1 })}" rel="next">Load more</a></nav>`;
 }
 
 function pagination(state: SearchState, result: SearchResult): SafeHtml | string {
