@@ -206,6 +206,20 @@ describe("heuristic shopper", () => {
     });
   });
 
+  it("loads more results with a 'Show more' button when the shop has no next page", async () => {
+    const results = observe(
+      "https://shop.test/search?q=headphones",
+      `<main><ul>${["Plain Ceramic Mug", "Garden Hose 50 ft", "Leather Wallet Slim"]
+        .map((t, i) => `<li><a href="/p/${i}">${t}</a> $12.00</li>`)
+        .join("")}</ul><button>Show more products</button></main>`,
+    );
+    const d = await decide(new HeuristicShopper(persona, scenario, 1), results);
+    expect(d.action).toEqual({ type: "click", name: "show_more_products" });
+    expect(d.rationale).toMatch(
+      /^None of the 3 results so far fits \(.*\), so I load more \(“Show more products”\)\.$/,
+    );
+  });
+
   describe("pop-ups", () => {
     const home = `<header><form role="search"><input type="search" name="q" aria-label="Search"><button>Search</button></form></header>
       <main><h2>Featured</h2><ul><li><a href="/products/x">Acme Wireless Headphones Large</a> $59.00</li></ul></main>`;

@@ -100,3 +100,37 @@ describe("shopsim run on a variant with a sign-up pop-up over the first page", (
     expect(run.sessions.some((s) => s.status === "purchased")).toBe(true);
   });
 });
+
+describe("shopsim run on a variant whose results grow with a 'Load more' button", () => {
+  it("loads more in place, sees the products it added, and goes on from there", {
+    timeout: 600_000,
+  }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "shopsim-load-more-")), "run");
+    shopsimRun(out, "--variant", "load_more", "--sessions", "20", "--concurrency", "4", "--seed", "7");
+    const run = await readRun(out);
+    expect(run.sessions.flatMap((s) => s.steps).filter((st) => !st.result.ok)).toEqual([]);
+    const cards = (html: string | null | undefined) => (html?.match(/<li>(?:(?!<li>).)*?<h3>/g) ?? []).length;
+    let loads = 0;
+    for (const s of run.sessions) {
+      s.steps.forEach((step, i) => {
+        if (!/so I load more \(“Load more”\)\.$/.test(step.rationale)) return;
+        loads++;
+        const after = s.steps[i + 1];
+        // The shop's script fetched the next page and appended it (pushing its address): the next
+        // observation has the longer list.
+        expect(step.result).toMatchObject({ ok: true, navigated: true });
+        expect(cards(after?.observation)).toBeGreaterThan(cards(step.observation));
+        const page = Number(new URL(step.url).searchParams.get("page") ?? 1);
+        expect(new URL(after!.url).searchParams.get("page")).toBe(String(page + 1));
+      });
+    }
+    expect(loads).toBeGreaterThan(0);
+    const events = readFileSync(join(out, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ShopEventSchema.parse(JSON.parse(l)));
+    const later = events.filter((e) => e.page === "search" && (e.page_number ?? 1) > 1);
+    expect(later.length).toBeGreaterThanOrEqual(loads);
+    for (const e of later) expect(e.product_ids.length).toBeLessThanOrEqual(12);
+  });
+});

@@ -14,6 +14,8 @@ const RX = {
   placeOrder: /\b(place (your )?order|complete (purchase|order)|pay now|confirm order)\b/i,
   continue: /\b(continue|next step)\b/i,
   next: /^(next( page)?|›|»|→)(\s*(>|›|»|→))?$/i,
+  /** A list that grows in place rather than paging. */
+  loadMore: /^(load|show|see|view) more( (products|results|items))?$/i,
   /** A page that shows more about a product: read when the product page does not say enough. */
   details: /^(description|features|details|product details|specifications|specs|about this item)$/i,
   searchAgain: /\b(back to search|new search|search again|start over)\b/i,
@@ -203,7 +205,8 @@ export class HeuristicShopper implements Policy {
           break;
         case "click": {
           const label = control?.label ?? "";
-          if (RX.next.test(label) || /(^|\.)(next|next_page)$/.test(action.name)) this.pagesSeen += 1;
+          if (RX.next.test(label) || RX.loadMore.test(label) || /(^|\.)(next|next_page)$/.test(action.name))
+            this.pagesSeen += 1;
           else if (/ship|deliver/i.test(`${action.name} ${label}`) && control?.type === "radio")
             this.shippingChosen = true;
           else if (onProduct && lastProductTitle && RX.details.test(label)) {
@@ -461,17 +464,22 @@ export class HeuristicShopper implements Policy {
         { type: "click", name: pick.control.name },
       );
     }
+    const pager = (c: Control) => !c.disabled && ["a", "button", "input"].includes(c.tag);
     const next = page.controls.find(
-      (c) =>
-        !c.disabled &&
-        ["a", "button", "input"].includes(c.tag) &&
-        (RX.next.test(c.label) || /(^|\.)next(_page)?$/.test(c.name)),
+      (c) => pager(c) && (RX.next.test(c.label) || /(^|\.)next(_page)?$/.test(c.name)),
     );
-    if (next && this.pagesSeen + 1 < this.limits.pages && this.opened.length < this.limits.products) {
+    const more = next ? undefined : page.controls.find((c) => pager(c) && RX.loadMore.test(c.label.trim()));
+    if (
+      (next || more) &&
+      this.pagesSeen + 1 < this.limits.pages &&
+      this.opened.length < this.limits.products
+    ) {
       this.pagesSeen += 1;
       return this.act(
-        `None of the ${candidates.length} results on this page fits (${this.whyNot(candidates)}), so I look at the next page.`,
-        { type: "click", name: next.name },
+        next
+          ? `None of the ${candidates.length} results on this page fits (${this.whyNot(candidates)}), so I look at the next page.`
+          : `None of the ${candidates.length} results so far fits (${this.whyNot(candidates)}), so I load more (“${more!.label}”).`,
+        { type: "click", name: (next ?? more)!.name },
       );
     }
     if (this.queryIndex < this.limits.queries && this.queryIndex < this.plan.queries.length) {
