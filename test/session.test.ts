@@ -100,6 +100,22 @@ describe("runSession", () => {
     expect(record.outcome).toEqual({ orders: [], goal_score: null, events: null });
   });
 
+  it("counts a purchase that the step limit's last action reached", async () => {
+    const record = await runSession(spec, {
+      browser: new FakeBrowser(),
+      simplify,
+      policy: new ReplayPolicy([click("next"), click("next"), click("next")]),
+      shop: null,
+      purchaseUrl: /\/p2$/,
+      limits: { maxSteps: 2 },
+    });
+    expect(record.status).toBe("purchased");
+    expect(record.reason).toBe(
+      "reached http://shop.test/p2, a page that confirms an order (purchase URL pattern), with the last step",
+    );
+    expect(record.steps).toHaveLength(2);
+  });
+
   it("feeds a failed action back as a step result and goes on", async () => {
     const record = await runSession(spec, {
       browser: new FakeBrowser(),

@@ -87,6 +87,9 @@ class Stop {
  * placed, or a limit is hit. Never throws for what happens inside the session: a failure becomes
  * status `error` with its message, a cancellation becomes `aborted`; the record is always complete.
  */
+/** Ends that cut a session short rather than end it by a choice or an order. */
+const LIMITS: ReadonlySet<string> = new Set(["max_steps", "max_time", "loop", "budget_exceeded"]);
+
 export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<SessionRecord> {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const now = deps.now ?? (() => performance.now());
@@ -221,6 +224,18 @@ export async function runSession(spec: SessionSpec, deps: SessionDeps): Promise<
       }
     }
     stop ??= new Stop("max_steps", `step limit of ${limits.maxSteps} reached`);
+    // A limit may end the loop on the very action that reached the confirmation page, before the
+    // loop looked at it: one more look at where that action led.
+    const last = steps.at(-1);
+    if (deps.purchaseUrl && LIMITS.has(stop.status) && last?.result.ok && last.result.navigated) {
+      const seen = await deps.browser.observe({ signal }).catch(() => null);
+      if (seen && deps.purchaseUrl.test(seen.url)) {
+        stop = new Stop(
+          "purchased",
+          `reached ${seen.url}, a page that confirms an order (purchase URL pattern), with the last step`,
+        );
+      }
+    }
   } catch (error) {
     stop = signal.aborted
       ? new Stop("aborted", `stopped: ${reasonText(signal.reason)}`)
