@@ -354,6 +354,37 @@ describe("heuristic shopper", () => {
       expect(paying.rationale).toBe("My card details are filled in, so I pay (“Pay now”).");
     });
 
+    it("checks out as a guest at a sign-in wall, and agrees to the terms but not to marketing", async () => {
+      const wall = observe(
+        "https://shop.test/checkout/login",
+        `<main><h1>Checkout</h1><form><h2>Returning customer</h2><label for="e">Email</label><input id="e" type="email" name="email">
+         <label for="p">Password</label><input id="p" type="password" name="password"><button>Sign in</button></form>
+         <section><h2>New customer</h2><form><button>Continue as guest</button></form></section></main>`,
+      );
+      const shopper = new HeuristicShopper(persona, scenario, 1);
+      const guest = await decide(shopper, wall);
+      expect(guest.action).toEqual({ type: "click", name: "new_customer.continue_as_guest" });
+      expect(guest.rationale).toBe(
+        "I have no account with this shop, so I check out as a guest (“Continue as guest”).",
+      );
+      const card = persona.payment_card;
+      const pay = (agreed: boolean) =>
+        observe(
+          "https://shop.test/checkout/payment",
+          `<main><h1>Checkout</h1><h2>Payment</h2><label for="n">Card number</label><input id="n" name="number" value="${card.number}">
+           <label for="x">Expiry</label><input id="x" name="expiry" value="${card.expiry}"><label for="v">CVC</label><input id="v" name="cvc" value="${card.cvc}">
+           <input type="checkbox" id="m" name="marketing"><label for="m">Email me with news and offers</label>
+           <input type="checkbox" id="t" name="terms"${agreed ? " checked" : ""}><label for="t">I agree to the Terms of Service</label>
+           <button>Pay now</button></main>`,
+        );
+      const tick = await decide(shopper, pay(false));
+      expect(tick.action).toEqual({ type: "click", name: "i_agree_to_the_terms" });
+      expect(tick.rationale).toBe(
+        "The checkout asks me to agree to its terms before it takes the order; I tick the box.",
+      );
+      expect((await decide(shopper, pay(true))).action).toEqual({ type: "click", name: "pay_now" });
+    });
+
     it("pays with the persona's own card, and leaves when the shop declines it", async () => {
       const card = { number: "4000 0000 0000 0002", expiry: "09/31", cvc: "4567" };
       const own: Persona = { ...persona, payment_card: card };

@@ -274,7 +274,17 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
         s.steps.flatMap((st) => (st.action?.type === "type" ? [[st.action.name, st.action.text]] : [])),
       );
       expect(Object.values(typed)).toContain(TEST_CARD.number);
+      // Past the sign-in step as a guest, and the terms agreed to at payment.
+      const rationales = s.steps.map((st) => st.rationale);
+      expect(rationales).toContain(
+        "I have no account with this shop, so I check out as a guest (“Continue as guest”).",
+      );
+      expect(rationales).toContain(
+        "The checkout asks me to agree to its terms before it takes the order; I tick the box.",
+      );
     }
+    // Nobody signed up for marketing on the way: the opt-in beside the email was left alone.
+    for (const order of shop.orders) expect(order.address.marketing).toBe("");
   });
 
   it("fills the address as the persona's, split into first and last name, with country and state chosen", async () => {

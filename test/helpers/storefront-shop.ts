@@ -18,6 +18,8 @@ import { escapeHtml, listenLoopback, readForm } from "./http.ts";
  *   shipping method, then payment by card, checked as a payment gateway's test mode does: its test
  *   cards are accepted (4242 4242 4242 4242) or declined (4000 0000 0000 0002), with an expiry and a
  *   3- or 4-digit code;
+ * - checkout starts at a sign-in step (no shopper has an account: "Continue as guest"), offers a
+ *   marketing opt-in beside the email, and wants its terms agreed to before it takes payment;
  * - missing or wrong fields come back as the same step with error messages;
  * - the order ends on `/orders/N/thank-you`.
  *
@@ -42,6 +44,12 @@ interface Cart {
   lines: StorefrontOrder["lines"];
   contact: Record<string, string>;
   shipping: string | null;
+  /** Chose "Continue as guest" at the sign-in step. */
+  guest: boolean;
+}
+
+function emptyCart(): Cart {
+  return { lines: [], contact: {}, shipping: null, guest: false };
 }
 
 const STATES: readonly string[] = Object.values(US_STATES);
@@ -188,12 +196,26 @@ function checkoutShell(step: string, body: string): string {
 <main class="main__content">${body}</main></div></div></div></body></html>`;
 }
 
+/** What platforms that keep accounts ask first: sign in, or go on as a guest. */
+function signInStep(error: string | null): string {
+  return checkoutShell(
+    "Sign in",
+    `<div class="section section--login"><h2 class="section__title">Returning customer</h2>
+${error ? `<div class="notice notice--error" role="alert"><p>${escapeHtml(error)}</p></div>` : ""}
+<form action="/checkout/login" method="post">${field("email", "Email", "", "email", {})}${field("password", "Password", "", "password", {})}
+<button type="submit" class="btn">Sign in</button></form></div>
+<div class="section section--guest"><h2 class="section__title">New customer</h2><p>You can create an account after checkout.</p>
+<form action="/checkout/guest" method="post"><button type="submit" class="btn btn--secondary">Continue as guest</button></form></div>`,
+  );
+}
+
 function informationStep(cart: Cart, errors: Record<string, string>): string {
   const c = cart.contact;
   return checkoutShell(
     "Information",
     `<form action="/checkout/information" method="post" novalidate><div class="section section--contact-information"><h2 class="section__title">Contact</h2>
-${field("email", "Email", c.email ?? "", "email", errors)}</div>
+${field("email", "Email", c.email ?? "", "email", errors)}
+<div class="checkbox-wrapper"><input class="input-checkbox" type="checkbox" id="marketing" name="marketing" value="1"${c.marketing === "1" ? " checked" : ""}><label class="checkbox__label" for="marketing">Email me with news and offers</label></div></div>
 <div class="section section--shipping-address"><h2 class="section__title">Shipping address</h2>
 <div class="field field--select"><label class="field__label" for="country">Country/region</label><select id="country" name="country"><option>Canada</option><option selected>United States</option><option>Mexico</option></select></div>
 ${field("first_name", "First name", c.first_name ?? "", "text", errors)}${field("last_name", "Last name", c.last_name ?? "", "text", errors)}
@@ -225,6 +247,7 @@ ${errors.card ? `<div class="notice notice--error" role="alert"><p>${escapeHtml(
 <fieldset class="content-box"><legend>Credit card</legend>
 ${field("number", "Card number", values.number ?? "", "text", errors)}${field("name", "Name on card", values.name ?? "", "text", errors)}
 ${field("expiry", "Expiration date (MM / YY)", values.expiry ?? "", "text", errors)}${field("verification_value", "Security code", values.verification_value ?? "", "text", errors)}</fieldset></div>
+<div class="checkbox-wrapper${errors.terms ? " field--error" : ""}"><input class="input-checkbox" type="checkbox" id="terms" name="terms" value="1"${values.terms === "1" ? " checked" : ""}><label class="checkbox__label" for="terms">I agree to the Terms of Service and the Refund policy</label>${errors.terms ? `<p class="field__message">${escapeHtml(errors.terms)}</p>` : ""}</div>
 <div class="step__footer"><button type="submit" class="step__footer__continue-btn btn">Pay now</button><a href="/checkout/shipping" class="step__footer__previous-link">Return to shipping</a></div></form>`,
   );
 }
@@ -308,7 +331,7 @@ export async function startStorefrontShop(
     const url = new URL(req.url ?? "/", "http://shop.local");
     const cookie = /(?:^|;\s*)cart=([a-f0-9]+)/.exec(req.headers.cookie ?? "")?.[1];
     const token = cookie ?? randomBytes(8).toString("hex");
-    const cart = carts.get(token) ?? { lines: [], contact: {}, shipping: null };
+    const cart = carts.get(token) ?? emptyCart();
     carts.set(token, cart);
     const headers: Record<string, string> = cookie ? {} : { "set-cookie": `cart=${token}; Path=/; HttpOnly` };
     const send = (status: number, body: string) => {
@@ -358,7 +381,16 @@ export async function startStorefrontShop(
     }
     if (req.method === "GET" && path === "/cart") return send(200, cartPage(cart, byId));
     if (path.startsWith("/checkout") && cart.lines.length === 0) return redirect("/cart");
-    if (req.method === "GET" && path === "/checkout") return send(200, informationStep(cart, {}));
+    if (req.method === "GET" && path === "/checkout")
+      return send(200, cart.guest ? informationStep(cart, {}) : signInStep(null));
+    if (req.method === "POST" && path === "/checkout/login") {
+      // No shopper has an account here.
+      return send(401, signInStep("Incorrect email or password."));
+    }
+    if (req.method === "POST" && path === "/checkout/guest") {
+      cart.guest = true;
+      return redirect("/checkout");
+    }
     if (req.method === "POST" && path === "/checkout/information") {
       const form = await readForm(req);
       const keys = [
@@ -372,6 +404,7 @@ export async function startStorefrontShop(
         "zip",
         "phone",
         "country",
+        "marketing",
       ];
       for (const k of keys) cart.contact[k] = (form.get(k) ?? "").trim();
       const errors: Record<string, string> = {};
@@ -398,9 +431,13 @@ export async function startStorefrontShop(
     if (req.method === "POST" && path === "/checkout/payment") {
       const form = await readForm(req);
       const values = Object.fromEntries(
-        ["number", "name", "expiry", "verification_value"].map((k) => [k, (form.get(k) ?? "").trim()]),
+        ["number", "name", "expiry", "verification_value", "terms"].map((k) => [
+          k,
+          (form.get(k) ?? "").trim(),
+        ]),
       );
       const errors: Record<string, string> = {};
+      if (values.terms !== "1") errors.terms = "You must agree to the terms of service to place your order";
       const card = testCard(values.number ?? "");
       if (card === "invalid") errors.number = "Enter a valid card number";
       if (!values.name) errors.name = "Enter your name exactly as it's written on your card";
@@ -423,7 +460,7 @@ export async function startStorefrontShop(
         shipping: cart.shipping ?? "standard",
         address: { ...cart.contact },
       });
-      carts.set(token, { lines: [], contact: {}, shipping: null });
+      carts.set(token, emptyCart());
       return redirect(`/orders/${orders.length - 1}/thank-you`);
     }
     const done = /^\/orders\/(\d+)\/thank-you$/.exec(path);

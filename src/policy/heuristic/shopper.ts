@@ -14,6 +14,13 @@ const RX = {
   placeOrder: /\b(place (your )?order|complete (purchase|order)|pay now|confirm order)\b/i,
   continue: /\b(continue|next step)\b/i,
   next: /^(next( page)?|›|»|→)(\s*(>|›|»|→))?$/i,
+  /** A checkout that offers to go on without an account. */
+  guest: /\b((continue|check ?out|proceed|buy) as (a )?guest|guest check ?out)\b/i,
+  /** A box a checkout wants ticked before it takes the order (not a newsletter opt-in). */
+  terms:
+    /\b(i agree|i accept|agree to|accept the|terms (of (service|sale|use)|and conditions|conditions))\b/i,
+  /** What a shopper leaves unticked: marketing. */
+  optIn: /\b(e-?mail|news|newsletters?|offers|marketing|promotions?|sms|text me)\b/i,
   /** A list that grows in place rather than paging. */
   loadMore: /^(load|show|see|view) more( (products|results|items))?$/i,
   /** A page that shows more about a product: read when the product page does not say enough. */
@@ -256,6 +263,13 @@ export class HeuristicShopper implements Policy {
     }
     const popup = this.popup(page);
     if (popup) return popup;
+    const guest = find(RX.guest, ["button", "a", "input"]);
+    if (guest) {
+      return this.act(`I have no account with this shop, so I check out as a guest (“${guest.label}”).`, {
+        type: "click",
+        name: guest.name,
+      });
+    }
     if (this.isCheckout(page)) return this.checkout(page);
     if (addToCart || buyNow) return this.product(page, addToCart, buyNow);
     const checkout = find(RX.checkout, ["a", "button", "input"]);
@@ -669,9 +683,7 @@ export class HeuristicShopper implements Policy {
   // --- checkout --------------------------------------------------------------------------------
 
   private isCheckout(page: PageModel): boolean {
-    const fieldNames = page.controls
-      .filter((c) => ["input", "select", "textarea"].includes(c.tag))
-      .map((c) => c.name.toLowerCase());
+    const fieldNames = page.controls.filter(isField).map((c) => c.name.toLowerCase());
     const hits = CHECKOUT_FIELDS.filter(
       (f) => f.address && fieldNames.some((n) => f.rx.test(lastWords(n)) && !f.not?.test(lastWords(n))),
     ).length;
@@ -707,7 +719,7 @@ export class HeuristicShopper implements Policy {
     );
     for (const field of CHECKOUT_FIELDS) {
       const control = page.controls.find((c) => {
-        if (!["input", "select", "textarea"].includes(c.tag) || c.disabled) return false;
+        if (!isField(c) || c.disabled) return false;
         const words = lastWords(c.name.toLowerCase());
         return field.rx.test(words) && !field.not?.test(words);
       });
@@ -746,6 +758,23 @@ export class HeuristicShopper implements Policy {
         name: control.name,
         text: want,
       });
+    }
+    const terms = page.controls.find(
+      (c) =>
+        (c.type === "checkbox" || c.role === "checkbox") &&
+        !c.checked &&
+        !c.disabled &&
+        RX.terms.test(`${c.label} ${lastWords(c.name)}`) &&
+        !RX.optIn.test(`${c.label} ${lastWords(c.name)}`),
+    );
+    if (terms) {
+      return this.act(
+        "The checkout asks me to agree to its terms before it takes the order; I tick the box.",
+        {
+          type: "click",
+          name: terms.name,
+        },
+      );
     }
     const radios = page.controls.filter(
       (c) => (c.type === "radio" || c.role === "radio") && /ship|deliver/i.test(`${c.name} ${c.label}`),
@@ -788,6 +817,12 @@ export class HeuristicShopper implements Policy {
       });
     return this.giveUp("I cannot find how to finish the checkout");
   }
+}
+
+/** A control one types or chooses an answer in: not a checkbox ("Email me with news"), radio or button. */
+function isField(c: Control): boolean {
+  if (c.tag === "select" || c.tag === "textarea") return true;
+  return c.tag === "input" && !/^(checkbox|radio|submit|button|reset|image|file|hidden)$/.test(c.type);
 }
 
 /** A label long enough to be a product's title, not a code or "View". */
