@@ -70,8 +70,8 @@ interface ElementState {
   options: Array<{ value: string; label: string }> | null;
   /**
    * What sits over the element's centre, when that is a modal layer (a modal dialog, or a fixed layer
-   * over most of the window such as a pop-up's backdrop), described for the policy ("a dialog
-   * “Get 10% off”"); null when the element can be reached.
+   * over most of the window such as a pop-up's backdrop), described for the policy ("a pop-up
+   * (“Get 10% off”)"); null when the element can be reached.
    */
   coveredBy: string | null;
 }
@@ -125,7 +125,14 @@ function elementState(css: string): ElementState {
     const forId = hit.closest("label")?.getAttribute("for");
     if (forId && forId === target.getAttribute("id")) return null;
     let layer = hit.closest("dialog, [aria-modal=true]");
-    if (layer?.tagName === "DIALOG" && !layer.matches(":modal")) layer = null;
+    // A <dialog> covers the page only when shown as modal (`:modal`, which older engines reject).
+    if (layer?.tagName === "DIALOG") {
+      try {
+        if (!layer.matches(":modal")) layer = null;
+      } catch {
+        layer = null;
+      }
+    }
     for (let up: InPageElement | null = hit; !layer && up; up = up.parentElement) {
       const box = up.getBoundingClientRect();
       if (
