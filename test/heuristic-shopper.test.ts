@@ -248,7 +248,18 @@ describe("heuristic shopper", () => {
          <a href="/cart">View cart (1)</a><form action="/checkout"><button>Check out</button></form><button>Continue shopping</button></div>`,
       );
       const d = await decide(new HeuristicShopper(persona, scenario, 1), drawer);
-      expect(d.rationale).not.toMatch(/pop-up/);
+      expect(d.action).toEqual({ type: "click", name: "item_added_to_your_cart.check_out" });
+      expect(d.rationale).toBe("My cart holds what I chose (Subtotal $59.00), so I proceed to checkout.");
+      // Over the product page it was added from, too: it does not add the product again.
+      const product = productPage("large");
+      const over = observe(
+        product.url,
+        `${product.html}<div role="dialog" aria-label="Item added to your cart"><a href="/cart">View cart (1)</a><form action="/checkout"><button>Check out</button></form></div>`,
+      );
+      expect((await decide(new HeuristicShopper(persona, scenario, 1), over)).action).toEqual({
+        type: "click",
+        name: "item_added_to_your_cart.check_out",
+      });
       // The search dialog a shopper opened is for typing in, not for closing.
       const search = observe(
         "https://shop.test/",

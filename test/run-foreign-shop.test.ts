@@ -364,6 +364,33 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
     expect(sessions.flatMap((s) => s.steps).some((st) => st.action?.type === "back")).toBe(true);
   });
 
+  it("checks out from the drawer that 'Add to cart' opens over the product page, without adding again", async () => {
+    const catalog = await loadCatalog("builtin", 42);
+    const drawerShop = await startStorefrontShop(catalog, { cartDrawer: true });
+    try {
+      const run = await runOn(drawerShop.url, ["--sessions", "6"]);
+      let drawers = 0;
+      for (const s of run) {
+        s.steps.forEach((step, i) => {
+          if (!/I add it to the cart\.$/.test(step.rationale)) return;
+          const next = s.steps[i + 1];
+          if (!next) return;
+          drawers++;
+          expect(next.observation).toMatch(/<div role="dialog"><h2>Item added to your cart<\/h2>/);
+          expect(next.rationale).toMatch(
+            /^My cart holds what I chose \(Subtotal \$[\d.]+\), so I proceed to checkout\.$/,
+          );
+          expect(next.action).toMatchObject({ type: "click", name: expect.stringMatching(/check_out$/) });
+        });
+      }
+      expect(drawers).toBeGreaterThan(0);
+      expect(drawerShop.orders.length).toBeGreaterThan(0);
+      for (const order of drawerShop.orders) expect(order.lines).toHaveLength(1);
+    } finally {
+      await drawerShop.close();
+    }
+  });
+
   it("pays with each persona's own card, and leaves when the gateway declines it", async () => {
     // Stripe's test cards: 5555 5555 5555 4444 is accepted, 4000 0000 0000 0002 is declined.
     const accepted = { number: "5555 5555 5555 4444", expiry: "04/29", cvc: "321" };

@@ -143,6 +143,18 @@ ${error ? `<div class="product-form__error-message-wrapper" role="alert"><span c
   );
 }
 
+/** The notification a theme shows over the product page when something was added. */
+function cartDrawer(cart: Cart, byId: Map<string, Product>): string {
+  const last = cart.lines.at(-1)!;
+  const count = cart.lines.reduce((n, l) => n + l.quantity, 0);
+  const subtotal = cart.lines.reduce((n, l) => n + l.price * l.quantity, 0);
+  return `<div class="cart-notification" role="dialog" aria-modal="true" aria-label="Item added to your cart" style="position:fixed;top:0;right:0;width:360px;background:#fff;z-index:5">
+<h2 class="cart-notification__heading caption-large">Item added to your cart</h2><div class="cart-notification-product"><h3 class="cart-notification-product__name h4">${escapeHtml(byId.get(last.product_id)!.title)}</h3></div>
+<p>Subtotal ${money(subtotal)}</p><div class="cart-notification__links"><a href="/cart" id="cart-notification-button" class="button button--secondary button--full-width">View cart (${count})</a>
+<form action="/checkout" method="get" id="cart-notification-form"><button class="button button--primary button--full-width" name="checkout">Check out</button></form>
+<button type="button" class="link button-label" onclick="this.closest('.cart-notification').remove()">Continue shopping</button></div></div>`;
+}
+
 function cartPage(cart: Cart, byId: Map<string, Product>): string {
   const count = cart.lines.reduce((n, l) => n + l.quantity, 0);
   if (count === 0)
@@ -314,6 +326,8 @@ const CLIENT_NAVIGATION = `<script>
 export interface StorefrontOptions {
   /** Navigate by script (fetch, swap, pushState) instead of loading documents. */
   clientSide?: boolean;
+  /** Answer "Add to cart" with a drawer over the product page ("Item added", "Check out"), not the cart page. */
+  cartDrawer?: boolean;
 }
 
 /** Starts the storefront-style shop on a free loopback port, selling `catalog`. */
@@ -362,7 +376,9 @@ export async function startStorefrontShop(
     if (req.method === "GET" && product) {
       const p = byHandle.get(product[1] ?? "");
       if (!p) return send(404, layout("Not found", "<h1>Page not found</h1>", count));
-      return send(200, productPage(p, count, null));
+      const page = productPage(p, count, null);
+      const added = opts.cartDrawer && url.searchParams.get("added") === "1" && cart.lines.length > 0;
+      return send(200, added ? page.replace("</main>", `</main>${cartDrawer(cart, byId)}`) : page);
     }
     if (req.method === "POST" && path === "/cart/add") {
       const form = await readForm(req);
@@ -377,7 +393,7 @@ export async function startStorefrontShop(
         options[o.name] = value.value;
       }
       cart.lines.push({ product_id: p.id, options, quantity: 1, price: unitPrice(p, options) });
-      return redirect("/cart");
+      return redirect(opts.cartDrawer ? `/products/${p.id.toLowerCase()}?added=1` : "/cart");
     }
     if (req.method === "GET" && path === "/cart") return send(200, cartPage(cart, byId));
     if (path.startsWith("/checkout") && cart.lines.length === 0) return redirect("/cart");

@@ -271,6 +271,23 @@ export class HeuristicShopper implements Policy {
       });
     }
     if (this.isCheckout(page)) return this.checkout(page);
+    // Many shops answer "Add to cart" with a drawer over the product page rather than a cart page.
+    const drawer = page.controls.find(
+      (c) =>
+        c.dialog !== null &&
+        !c.disabled &&
+        ["a", "button", "input"].includes(c.tag) &&
+        RX.checkout.test(c.label) &&
+        page.controls.some(
+          (d) => d.dialog === c.dialog && /\b(cart|bag|basket)\b/i.test(`${d.dialog} ${d.label}`),
+        ),
+    );
+    if (drawer) {
+      return this.act(`My cart holds what I chose (${this.cartSummary(page)}), so I proceed to checkout.`, {
+        type: "click",
+        name: drawer.name,
+      });
+    }
     if (addToCart || buyNow) return this.product(page, addToCart, buyNow);
     const checkout = find(RX.checkout, ["a", "button", "input"]);
     if (checkout && /subtotal|cart/i.test(page.text) && !/cart is empty/i.test(page.text)) {
