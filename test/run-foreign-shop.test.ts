@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
@@ -14,7 +12,8 @@ import { AbReportSchema } from "../src/contracts/ab-report.ts";
 import { TEST_CARD, US_STATES } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
 import { readRun } from "../src/trajectory/run-dir.ts";
-import { dataset, ROOT } from "./helpers/datasets.ts";
+import { shopsimAsync } from "./helpers/cli.ts";
+import { dataset } from "./helpers/datasets.ts";
 import { type StorefrontShop, startStorefrontShop } from "./helpers/storefront-shop.ts";
 import { startWebShopStyleShop, type WebShopStyleShop } from "./helpers/webshop-style-shop.ts";
 
@@ -43,29 +42,23 @@ describe("shopsim run on a shop with WebShop's markup and no shopsim API", () =>
     writeFileSync(file, stringify({ scenarios }));
     const out = join(dir, "run");
     // Asynchronous: the shop answers from this process while the run goes on.
-    const res = await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, "src/cli/main.ts"),
-        "run",
-        "--shop",
-        shop.url,
-        "--purchase-url",
-        "/done/\\d+$",
-        "--scenarios",
-        file,
-        "--sessions",
-        String(SESSIONS),
-        "--concurrency",
-        "4",
-        "--seed",
-        "42",
-        "--out",
-        out,
-      ],
-      { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
-    );
-    stdout = res.stdout;
+    stdout = await shopsimAsync([
+      "run",
+      "--shop",
+      shop.url,
+      "--purchase-url",
+      "/done/\\d+$",
+      "--scenarios",
+      file,
+      "--sessions",
+      String(SESSIONS),
+      "--concurrency",
+      "4",
+      "--seed",
+      "42",
+      "--out",
+      out,
+    ]);
     sessions = (await readRun(out)).sessions;
   }, 600_000);
 
@@ -161,30 +154,25 @@ describe("shopsim ab across two deployments of a shop with no shopsim API", () =
     try {
       const out = join(dir, "ab");
       // A/A: the same shop twice. Exit code 0 whatever the verdict (no --exit-code).
-      await promisify(execFile)(
-        process.execPath,
-        [
-          join(ROOT, "src/cli/main.ts"),
-          "ab",
-          "--arm-url",
-          `control=${a!.url}`,
-          "--arm-url",
-          `copy=${b!.url}`,
-          "--purchase-url",
-          "/done/\\d+$",
-          "--scenarios",
-          file,
-          "--sessions-per-arm",
-          "6",
-          "--seed",
-          "42",
-          "--concurrency",
-          "4",
-          "--out",
-          out,
-        ],
-        { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
-      );
+      await shopsimAsync([
+        "ab",
+        "--arm-url",
+        `control=${a!.url}`,
+        "--arm-url",
+        `copy=${b!.url}`,
+        "--purchase-url",
+        "/done/\\d+$",
+        "--scenarios",
+        file,
+        "--sessions-per-arm",
+        "6",
+        "--seed",
+        "42",
+        "--concurrency",
+        "4",
+        "--out",
+        out,
+      ]);
       const report = AbReportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
       const [control, copy] = report.arms;
       for (const [arm, shop] of [
@@ -223,27 +211,22 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
 
   const runOn = async (url: string, args: string[] = []): Promise<SessionRecord[]> => {
     const out = join(mkdtempSync(join(tmpdir(), "shopsim-storefront-")), "run");
-    await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, "src/cli/main.ts"),
-        "run",
-        "--shop",
-        url,
-        "--purchase-url",
-        "/orders/\\d+/thank-you$",
-        "--sessions",
-        String(N),
-        "--concurrency",
-        "3",
-        "--seed",
-        "42",
-        "--out",
-        out,
-        ...args,
-      ],
-      { encoding: "utf8", timeout: 540_000, env: { ...process.env, SHOPSIM_LOG_LEVEL: "error" } },
-    );
+    await shopsimAsync([
+      "run",
+      "--shop",
+      url,
+      "--purchase-url",
+      "/orders/\\d+/thank-you$",
+      "--sessions",
+      String(N),
+      "--concurrency",
+      "3",
+      "--seed",
+      "42",
+      "--out",
+      out,
+      ...args,
+    ]);
     return (await readRun(out)).sessions;
   };
 

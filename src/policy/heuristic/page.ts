@@ -56,6 +56,8 @@ export function readPage(obs: Observation): PageModel {
     if (!clean($el.text())) $el.text(` ${$el.attr("aria-label")} `);
   });
   const controls: Control[] = [];
+  // Most pages have no dialog: then no control needs to look for one around it.
+  const dialogs = $(DIALOG).length > 0;
   $("[name]").each((_, el) => {
     const $el = $(el);
     const name = $el.attr("name") ?? "";
@@ -64,7 +66,7 @@ export function readPage(obs: Observation): PageModel {
     const text = clean($el.text());
     const words = name.split(".").at(-1)?.replace(/_/g, " ") ?? "";
     const item = $el.closest(ITEM);
-    const dialog = $el.closest(DIALOG);
+    const dialog = dialogs ? $el.closest(DIALOG) : null;
     // Only a link that says little needs it (and reading it for every control would cost a pass per control).
     const heading =
       tag === "a" && item.length > 0 && text.split(" ").length < 3
@@ -101,7 +103,7 @@ export function readPage(obs: Observation): PageModel {
       itemTitle: heading ? clean($(heading).text()) : "",
       chrome: $el.closest(CHROME).length > 0,
       dialog:
-        dialog.length === 0
+        dialog === null || dialog.length === 0
           ? null
           : clean(dialog.attr("aria-label") ?? "") || clean(dialog.find("h1, h2, h3, h4").first().text()),
     });
