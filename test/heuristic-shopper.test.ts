@@ -204,6 +204,44 @@ describe("heuristic shopper", () => {
       expect(hasty.action).toEqual({ type: "back" });
       expect(hasty.rationale).toContain("does not mention steel frame");
     });
+
+    it("does not count an empty description against what it will read, and opens the features next", async () => {
+      // A reader who reads one page beyond the product's: the description tab is empty (many
+      // WebShop products have none), so the features tab is that page.
+      const s = shopper(0.5);
+      expect((await decide(s, item())).action).toEqual({ type: "click", name: "description" });
+      const emptyTab = `<form><button>Back to Search</button></form><h2>Oak Console Table for Entryway</h2>
+        <h4>Price: $149.00</h4><form><button>&lt; Prev</button></form><h3>Description</h3>`;
+      const back = await decide(s, observe("https://shop.test/item/B02/description", emptyTab));
+      expect(back.action).toEqual({ type: "back" });
+      expect(back.rationale).toBe(
+        "The description of “Oak Console Table for Entryway” says nothing the product page did not; I go back to the product.",
+      );
+      const features = await decide(s, item());
+      expect(features.action).toEqual({ type: "click", name: "features" });
+      await decide(
+        s,
+        observe(
+          "https://shop.test/item/B02/features",
+          "<ul><li>Sturdy steel frame holds 150 lbs</li><li>Rustic oak veneer top</li></ul>",
+        ),
+      );
+      expect((await decide(s, item())).action).toEqual({ type: "click", name: "buy_now" });
+
+      // A description with something in it is the one page this reader reads.
+      const t = shopper(0.5);
+      await decide(t, item());
+      await decide(
+        t,
+        observe(
+          "https://shop.test/item/B02/description",
+          "<p>A console table for narrow hallways and entryways.</p>",
+        ),
+      );
+      const judged = await decide(t, item());
+      expect(judged.action).toEqual({ type: "back" });
+      expect(judged.rationale).toContain("does not mention steel frame");
+    });
   });
 
   it("loads more results with a 'Show more' button when the shop has no next page", async () => {

@@ -118,6 +118,9 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
 ];
 
 /** How a country list may spell the persona's country (addresses are in the United States). */
+/** Fewer new words than this on a description or features page, and the page was empty of news. */
+const NEW_WORDS_TO_COUNT = 3;
+
 const UNITED_STATES = /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i;
 
 interface Candidate {
@@ -156,8 +159,10 @@ export class HeuristicShopper implements Policy {
   private readonly detailText = new Map<string, string>();
   /** Detail pages opened, as `title#label`. */
   private readonly detailsOpened = new Set<string>();
-  /** The product whose detail page the last click opened. */
-  private reading: string | null = null;
+  /** Detail pages that said nothing the product page had not (an empty description tab), as `title#label`. */
+  private readonly detailsEmpty = new Set<string>();
+  /** The detail page the last click opened: which product, which link, and the words its product page had. */
+  private reading: { title: string; label: string; known: ReadonlySet<string> } | null = null;
   /** The last step went back to a search page, or opened the search, from a page without a search box. */
   private soughtSearch = false;
   private readonly limits: { products: number; pages: number; queries: number };
@@ -218,7 +223,7 @@ export class HeuristicShopper implements Policy {
             this.shippingChosen = true;
           else if (onProduct && lastProductTitle && RX.details.test(label)) {
             this.detailsOpened.add(`${lastProductTitle}#${label}`);
-            this.reading = lastProductTitle;
+            this.reading = { title: lastProductTitle, label, known: new Set() };
           } else if (control?.tag === "a" && !onProduct) {
             const title = wordy(label) ? label : wordy(control.itemTitle) ? control.itemTitle : null;
             if (title !== null) this.opened.push(title);
@@ -240,9 +245,18 @@ export class HeuristicShopper implements Policy {
     const buyNow = find(RX.buyNow, ["button", "input", "a"]);
     if (this.reading !== null && !addToCart && !buyNow) {
       // A product's description or features page: remember what it says, then back to the product.
-      const title = this.reading;
+      const { title, label, known } = this.reading;
       this.reading = null;
       this.detailText.set(title, `${this.detailText.get(title) ?? ""} ${page.text}`);
+      const fresh = new Set(wordsOf(page.text).filter((w) => !known.has(w)));
+      if (fresh.size < NEW_WORDS_TO_COUNT) {
+        // An empty tab costs the reader nothing: they will look at the next one if there is one.
+        this.detailsEmpty.add(`${title}#${label}`);
+        return this.act(
+          `The ${label.toLowerCase()} of “${title}” says nothing the product page did not; I go back to the product.`,
+          { type: "back" },
+        );
+      }
       return this.act(`I have read more about “${title}”; I go back to the product to decide.`, {
         type: "back",
       });
@@ -584,13 +598,15 @@ export class HeuristicShopper implements Policy {
       // The description or features may be on a page of their own: a careful reader reads them (one
       // page, or two) before ruling the product out; a hasty one judges by what is in front of them.
       const willRead = Math.round(s.reading_depth * 2);
-      const readAlready = [...this.detailsOpened].filter((k) => k.startsWith(`${title}#`)).length;
+      const readAlready = [...this.detailsOpened].filter(
+        (k) => k.startsWith(`${title}#`) && !this.detailsEmpty.has(k),
+      ).length;
       const details = page.controls.find(
         (c) => !c.disabled && RX.details.test(c.label) && !this.detailsOpened.has(`${title}#${c.label}`),
       );
       if (details && readAlready < willRead) {
         this.detailsOpened.add(`${title}#${details.label}`);
-        this.reading = title;
+        this.reading = { title, label: details.label, known: new Set(wordsOf(page.text)) };
         return this.act(
           `“${title}” does not say here whether it has ${missing.join(", ")}; I open its ${details.label.toLowerCase()} to check.`,
           { type: "click", name: details.name },
@@ -861,6 +877,11 @@ function normalize(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, " ")
     .trim();
+}
+
+/** A page's distinct words, stemmed. */
+function wordsOf(text: string): string[] {
+  return [...new Set(normalize(text).split(" ").filter(Boolean).map(stem))];
 }
 
 /** Crude plural folding, enough to match "bags" with "bag". */
