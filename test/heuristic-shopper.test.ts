@@ -244,6 +244,64 @@ describe("heuristic shopper", () => {
     });
   });
 
+  describe("on a results page", () => {
+    const ottomans = {
+      id: "ottoman",
+      goal: {
+        instruction: "Find me ottomans with faux leather.",
+        target: { product_type: "ottomans", attributes: ["faux leather"], options: {} },
+      },
+      start: "/",
+      max_steps: 30,
+    } as unknown as Scenario;
+    const list = (titles: string[]) =>
+      observe(
+        "https://shop.test/search?q=ottomans",
+        `<main><ul>${titles.map((t, i) => `<li><a href="/p/${i}">${t}</a> $40.00</li>`).join("")}</ul></main>`,
+      );
+    const titles = [
+      "Velvet Armchair for Bedrooms",
+      "Ottoman Footstool with Storage",
+      "Pouf Footrest, Knitted",
+    ];
+    const shopper = (patience: number) =>
+      new HeuristicShopper(
+        { ...persona, style: { ...persona.style, patience, exploration: 0, impulsiveness: 0 } },
+        ottomans,
+        5,
+      );
+
+    it("compares titles with plurals folded: an “Ottoman Footstool” is one of the ottomans wanted", async () => {
+      const d = await decide(shopper(0.5), list(titles));
+      expect(d.action).toEqual({ type: "click", name: "ottoman_footstool_with_storage" });
+      expect(d.rationale).toMatch(/^“Ottoman Footstool with Storage” matches 100% of/);
+    });
+
+    it("leaves once it has opened as many products as its patience allows, and says so", async () => {
+      // Patience 0 opens two products. Neither says "faux leather", so each is left again.
+      const s = shopper(0);
+      const more = [
+        "Ottoman Footstool with Storage",
+        "Round Ottoman, Tufted",
+        "Storage Ottoman Bench, Linen",
+      ];
+      for (const title of more.slice(0, 2)) {
+        const open = await decide(s, list(more));
+        expect(open.rationale).toMatch(new RegExp(`^“${title}” matches`));
+        const product = observe(
+          "https://shop.test/p/x",
+          `<main><h1>${title}</h1><p>$40.00</p><p>Linen cover.</p><form><button>Add to cart</button></form></main>`,
+        );
+        expect((await decide(s, product)).action).toEqual({ type: "back" });
+      }
+      const leave = await decide(s, list(more));
+      expect(leave.action).toEqual({ type: "terminate" });
+      expect(leave.rationale).toBe(
+        "I have looked at 2 products, as many as I have patience for, and none had everything I want; “Storage Ottoman Bench, Linen” here might, but I leave without buying.",
+      );
+    });
+  });
+
   it("loads more results with a 'Show more' button when the shop has no next page", async () => {
     const results = observe(
       "https://shop.test/search?q=headphones",

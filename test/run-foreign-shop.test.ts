@@ -124,13 +124,12 @@ describe("shopsim run on a shop with WebShop's markup and no shopsim API", () =>
     }
   });
 
-  it("pages with 'Next >', reads description and features pages, and goes back to search", () => {
+  it("pages with 'Next >', and reads description and features pages", () => {
     const steps = sessions.flatMap((s) => s.steps);
     const clicked = (rx: RegExp) =>
       steps.filter((st) => st.action?.type === "click" && rx.test(st.action.name)).length;
     expect(clicked(/(^|\.)next$/)).toBeGreaterThan(0);
     expect(clicked(/^(description|features)$/)).toBeGreaterThan(0);
-    expect(clicked(/^back_to_search$/)).toBeGreaterThan(0);
     // Reading a details page is followed by going back to the product.
     for (const s of sessions) {
       s.steps.forEach((st, i) => {
@@ -151,6 +150,46 @@ describe("shopsim run on a shop with WebShop's markup and no shopsim API", () =>
       ),
     );
     expect(emptyThenFeatures.length).toBeGreaterThan(0);
+  });
+  it("goes back to the search page to search again when nothing fits, and leaves when no search helps", async () => {
+    // A patient shopper (it pages and searches as long as any persona would) after a thing the
+    // catalog does not sell; the results page has no search box, only "Back to Search".
+    const [first] = [...(await loadPersonas(SHIPPED_PERSONAS)).values()];
+    const persona = { ...first!, style: { ...first!.style, patience: 1, exploration: 0 } };
+    const dir = mkdtempSync(join(tmpdir(), "shopsim-foreign-research-"));
+    writeFileSync(join(dir, "personas.yaml"), stringify({ personas: [persona] }));
+    const goal = {
+      instruction: "Find me unicycle saddles with titanium rails for trials riding",
+      target: { product_type: "unicycle saddles", attributes: ["titanium rails"], options: {} },
+    };
+    writeFileSync(join(dir, "scenarios.yaml"), stringify({ scenarios: [{ id: "unicycle", goal }] }));
+    const out = join(dir, "run");
+    const common = ["--purchase-url", "/done/\\d+$", "--seed", "3", "--out", out];
+    await shopsimAsync([
+      "run",
+      "--shop",
+      shop.url,
+      "--personas",
+      join(dir, "personas.yaml"),
+      "--scenarios",
+      join(dir, "scenarios.yaml"),
+      ...common,
+    ]);
+    const [session] = (await readRun(out)).sessions;
+    expect(session!.status).toBe("terminated");
+    const searches = session!.steps.flatMap((st, i) => (st.action?.type === "type_and_submit" ? [i] : []));
+    expect(searches.length).toBeGreaterThan(1);
+    for (const i of searches.slice(1)) {
+      // Each later search is typed on the search page that "Back to Search" led to.
+      const back = session!.steps.slice(0, i).findLast((st) => st.action?.type === "click");
+      expect(back?.action).toEqual({ type: "click", name: "back_to_search" });
+      expect(new URL(session!.steps[i]!.url).pathname).toBe("/");
+    }
+    const texts = searches.map((i) => (session!.steps[i]!.action as { text: string }).text);
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(session!.steps.at(-1)!.rationale).toMatch(
+      /^I have tried every search I can think of.*I leave without buying\.$/,
+    );
   });
 });
 

@@ -166,10 +166,14 @@ export class HeuristicShopper implements Policy {
   /** The last step went back to a search page, or opened the search, from a page without a search box. */
   private soughtSearch = false;
   private readonly limits: { products: number; pages: number; queries: number };
+  private readonly wantFolded: string;
+  private readonly typeFolded: string;
 
   constructor(persona: Persona, scenario: Scenario, seed: number) {
     this.persona = persona;
     this.plan = planFor(scenario.goal);
+    this.wantFolded = folded(this.plan.want);
+    this.typeFolded = folded(this.plan.productType ?? "");
     this.random = mulberry32(seed);
     const s = persona.style;
     this.limits = {
@@ -398,11 +402,8 @@ export class HeuristicShopper implements Policy {
       }
     }
     this.soughtSearch = false;
-    if (!box || query === undefined || this.queryIndex >= this.limits.queries) {
-      return this.giveUp(
-        box ? "I have tried every search I can think of" : "I cannot find a search box on this page",
-      );
-    }
+    if (!moreQueries) return this.giveUp("I have tried every search I can think of");
+    if (!box) return this.giveUp("I cannot find a search box on this page");
     this.queryIndex += 1;
     this.pagesSeen = 0;
     this.sorted = false;
@@ -414,6 +415,20 @@ export class HeuristicShopper implements Policy {
       name: box.name,
       text: query,
     });
+  }
+
+  /**
+   * How well a product title fits what I want, 0–1: the better of the whole want and the product
+   * type, word sets compared with plurals folded ("Ottoman Footstool" is an ottoman).
+   */
+  private similarity(title: string): number {
+    const t = folded(title);
+    return (
+      Math.max(
+        token_set_ratio(this.wantFolded, t),
+        this.plan.productType ? token_set_ratio(this.typeFolded, t) : 0,
+      ) / 100
+    );
   }
 
   private giveUp(reason: string): Decision {
@@ -446,11 +461,7 @@ export class HeuristicShopper implements Policy {
     if (best.length < 2) return [];
     const s = this.persona.style;
     return best.map(({ control, title }) => {
-      const similarity =
-        Math.max(
-          token_set_ratio(this.plan.want, title),
-          this.plan.productType ? token_set_ratio(this.plan.productType, title) : 0,
-        ) / 100;
+      const similarity = this.similarity(title);
       const price = priceIn(control.context);
       const rating = ratingIn(control.context);
       let score = similarity;
@@ -509,16 +520,20 @@ export class HeuristicShopper implements Policy {
         { type: "click", name: pick.control.name },
       );
     }
+    if (this.opened.length >= this.limits.products) {
+      // I have opened as many products as my patience allows; neither paging nor searching again.
+      const maybe = good[0] ? `; “${good[0].title}” here might, but` : ", so";
+      return this.act(
+        `I have looked at ${this.opened.length} products, as many as I have patience for, and none had everything I want${maybe} I leave without buying.`,
+        { type: "terminate" },
+      );
+    }
     const pager = (c: Control) => !c.disabled && ["a", "button", "input"].includes(c.tag);
     const next = page.controls.find(
       (c) => pager(c) && (RX.next.test(c.label) || /(^|\.)next(_page)?$/.test(c.name)),
     );
     const more = next ? undefined : page.controls.find((c) => pager(c) && RX.loadMore.test(c.label.trim()));
-    if (
-      (next || more) &&
-      this.pagesSeen + 1 < this.limits.pages &&
-      this.opened.length < this.limits.products
-    ) {
+    if ((next || more) && this.pagesSeen + 1 < this.limits.pages) {
       this.pagesSeen += 1;
       return this.act(
         next
@@ -533,13 +548,18 @@ export class HeuristicShopper implements Policy {
     return this.giveUp(`The results do not fit (${this.whyNot(candidates)})`);
   }
 
+  /** Why no result here is worth opening: the closest one not yet opened, and how many are over budget. */
   private whyNot(candidates: Candidate[]): string {
-    const best = [...candidates].sort((a, b) => b.similarity - a.similarity)[0];
-    if (!best) return "no products";
+    const fresh = candidates.filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title));
     const over = candidates.filter(
       (c) => c.price !== null && this.plan.maxPrice !== null && c.price > this.plan.maxPrice,
     ).length;
-    return `the closest, “${best.title}”, matches ${Math.round(best.similarity * 100)}%${over > 0 ? `; ${over} are over my $${this.plan.maxPrice} limit` : ""}`;
+    const budget = over > 0 ? `; ${over} are over my $${this.plan.maxPrice} limit` : "";
+    const best = [...fresh].sort((a, b) => b.similarity - a.similarity)[0];
+    if (!best)
+      return candidates.length > 0 ? `I have already looked at every one of them${budget}` : "no products";
+    const which = fresh.length < candidates.length ? "the closest I have not opened" : "the closest";
+    return `${which}, “${best.title}”, matches ${Math.round(best.similarity * 100)}%${budget}`;
   }
 
   // --- product page ----------------------------------------------------------------------------
@@ -549,11 +569,7 @@ export class HeuristicShopper implements Policy {
     const title = page.headings[0] ?? page.title;
     const afterTitle = page.text.slice(Math.max(0, page.text.indexOf(title)));
     const price = priceIn(afterTitle);
-    const similarity =
-      Math.max(
-        token_set_ratio(this.plan.want, title),
-        this.plan.productType ? token_set_ratio(this.plan.productType, title) : 0,
-      ) / 100;
+    const similarity = this.similarity(title);
     // What the product page says, and what its description or features pages said when I read them.
     const read = `${page.text} ${this.detailText.get(title) ?? ""}`;
     const words = new Set(normalize(read).split(" ").map(stem));
@@ -877,6 +893,11 @@ function normalize(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, " ")
     .trim();
+}
+
+/** Lowercase words with plurals folded, for comparing titles. */
+function folded(text: string): string {
+  return normalize(text).split(" ").map(stem).join(" ");
 }
 
 /** A page's distinct words, stemmed. */
