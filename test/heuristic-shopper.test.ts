@@ -277,6 +277,29 @@ describe("heuristic shopper", () => {
       expect(d.rationale).toMatch(/^“Ottoman Footstool with Storage” matches 100% of/);
     });
 
+    it("opens the one result of a search that found one, but takes no lone link elsewhere for a result", async () => {
+      const one = (region: string, heading: string) =>
+        observe(
+          "https://shop.test/search?q=ottomans",
+          `<header><form role="search"><input name="q" aria-label="Search"><button>Search</button></form></header>
+           <main><h1>${heading}</h1><section aria-label="${region}"><ul><li><a href="/p/1">Ottoman Footstool with Storage</a> $40.00</li></ul></section></main>`,
+        );
+      for (const page of [one("Search results", "Ottomans"), one("Featured", "1 result for “ottomans”")]) {
+        const s = shopper(0.5);
+        await decide(s, page); // the first look at any page with a search box is a search
+        const d = await decide(s, page);
+        expect(d.action).toEqual({
+          type: "click",
+          name: expect.stringMatching(/ottoman_footstool_with_storage$/),
+        });
+      }
+      const s = shopper(0.5);
+      await decide(s, one("Featured", "Our picks"));
+      expect((await decide(s, one("Featured", "Our picks"))).action).toMatchObject({
+        type: "type_and_submit",
+      });
+    });
+
     it("leaves once it has opened as many products as its patience allows, and says so", async () => {
       // Patience 0 opens two products. Neither says "faux leather", so each is left again.
       const s = shopper(0);

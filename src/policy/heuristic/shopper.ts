@@ -8,6 +8,8 @@ import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } fr
 import { type Plan, planFor } from "./plan.ts";
 
 const RX = {
+  /** The name of a page region that lists products. */
+  resultsRegion: /result|product|item|listing|collection|catalog|grid/,
   addToCart: /\badd to (cart|bag|basket)\b/i,
   buyNow: /\bbuy now\b/i,
   checkout: /\b(proceed to checkout|checkout|check out)\b/i,
@@ -118,6 +120,9 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
 ];
 
 /** How a country list may spell the persona's country (addresses are in the United States). */
+/** A page reporting a single result ("1 result for …", "Showing one product"); page text may run words together. */
+const ONE_RESULT = /(?<![\d.,])1 (result|product|item|match)|\bone (result|product|item|match)\b/i;
+
 /** Fewer new words than this on a description or features page, and the page was empty of news. */
 const NEW_WORDS_TO_COUNT = 3;
 
@@ -457,8 +462,11 @@ export class HeuristicShopper implements Policy {
       if (/categor|nav|breadcrumb|footer|header|menu|filter|refine/.test(region)) continue;
       regions.set(region, [...(regions.get(region) ?? []), l]);
     }
-    const best = [...regions.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-    if (best.length < 2) return [];
+    const [region, best] = [...regions.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? ["", []];
+    // One product link alone is a result only where the page says so: in a region named for results,
+    // or on a page that reports a single result. Otherwise it is more likely a promotion or a link.
+    const single = best.length === 1 && (RX.resultsRegion.test(region) || ONE_RESULT.test(page.text));
+    if (best.length < 2 && !single) return [];
     const s = this.persona.style;
     return best.map(({ control, title }) => {
       const similarity = this.similarity(title);
