@@ -325,6 +325,36 @@ describe("heuristic shopper", () => {
     });
   });
 
+  it("browsing a department, judges a product by where the shop files it, not by its title alone", async () => {
+    const browse = {
+      id: "browse-beauty",
+      goal: { instruction: "Browse beauty & personal care and buy something if it stands out." },
+      start: "/",
+      max_steps: 30,
+    } as unknown as Scenario;
+    const shopper = () =>
+      new HeuristicShopper({ ...persona, style: { ...persona.style, impulsiveness: 1 } }, browse, 2);
+    const product = (title: string, crumbs: string[]) =>
+      observe(
+        "https://shop.test/p/1",
+        `<header><nav aria-label="Categories"><a href="/c/beauty">Beauty &amp; Personal Care</a><a href="/c/pets">Pet Supplies</a></nav></header>
+         <main><nav aria-label="Breadcrumb"><ol>${crumbs.map((c) => `<li><a href="/c">${c}</a></li>`).join("")}</ol></nav>
+         <h1>${title}</h1><p>4.8 out of 5 stars</p><p>$22.00</p><form><button>Add to cart</button></form></main>`,
+      );
+    const sunscreen = await decide(
+      shopper(),
+      product("Mineral Sunscreen Lotion, Water Resistant", ["Beauty & Personal Care", "Sun Care"]),
+    );
+    expect(sunscreen.action).toEqual({ type: "click", name: "add_to_cart" });
+    // The department's name is in the site's menu on every page; only the breadcrumb counts.
+    const chewToy = await decide(
+      shopper(),
+      product("Durable Dog Chew Toy - Dental Care", ["Pet Supplies", "Dogs", "Toys"]),
+    );
+    expect(chewToy.action).toEqual({ type: "back" });
+    expect(chewToy.rationale).toContain("it is filed under Pet Supplies › Dogs › Toys");
+  });
+
   it("loads more results with a 'Show more' button when the shop has no next page", async () => {
     const results = observe(
       "https://shop.test/search?q=headphones",

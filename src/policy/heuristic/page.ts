@@ -34,6 +34,8 @@ export interface PageModel {
   headings: string[];
   /** What the page announces: the text of each alert or status message (a form's errors, a decline). */
   alerts: string[];
+  /** Where the page sits in the shop, from a navigation labelled as a breadcrumb ("Beauty & Personal Care Sun Care"); "" when none. */
+  breadcrumb: string;
   controls: Control[];
 }
 
@@ -119,6 +121,15 @@ export function readPage(obs: Observation): PageModel {
       .toArray()
       .map((a) => clean($(a).text()))
       .filter(Boolean),
+    breadcrumb: $("[aria-label]")
+      .filter((_, el) => /breadcrumb/i.test(el.attribs["aria-label"] ?? ""))
+      .find("*")
+      .addBack()
+      .contents()
+      .toArray()
+      .flatMap((n) => (n.type === "text" && clean(n.data) !== "" ? [clean(n.data)] : []))
+      .filter((t) => !/^[›>/|»→-]$/.test(t))
+      .join(" › "),
     controls,
   };
 }

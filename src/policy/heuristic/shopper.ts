@@ -436,6 +436,11 @@ export class HeuristicShopper implements Policy {
     );
   }
 
+  /** How similar a title must be to what I want for the product to be worth a look; impulsive shoppers settle sooner. */
+  private fitThreshold(): number {
+    return this.plan.browse ? 0.3 : 0.55 - 0.1 * this.persona.style.impulsiveness;
+  }
+
   private giveUp(reason: string): Decision {
     const seen = this.opened.length > 0 ? ` after looking at ${this.opened.length} product(s)` : "";
     return this.act(`${reason}${seen}; nothing fits the goal well enough, so I leave without buying.`, {
@@ -507,7 +512,7 @@ export class HeuristicShopper implements Policy {
     const fresh = candidates
       .filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title))
       .sort((a, b) => b.score - a.score);
-    const threshold = this.plan.browse ? 0.3 : 0.55 - 0.1 * s.impulsiveness;
+    const threshold = this.fitThreshold();
     const good = fresh.filter(
       (c) =>
         c.similarity >= threshold &&
@@ -611,7 +616,8 @@ export class HeuristicShopper implements Policy {
     ) {
       return back(`“${title}” costs $${price.toFixed(2)}, over my $${this.plan.maxPrice} limit`);
     }
-    if (!this.plan.browse && similarity < 0.5) {
+    // The same bar as on the results page: a product worth opening for its title is not ruled out for it.
+    if (!this.plan.browse && similarity < this.fitThreshold()) {
       return back(
         `“${title}” is not the ${this.plan.productType ?? this.plan.want} I want (${Math.round(similarity * 100)}% match)`,
       );
@@ -639,7 +645,17 @@ export class HeuristicShopper implements Policy {
       return back(`“${title}” does not mention ${missing.join(", ")}`);
     }
     if (this.plan.browse) {
-      if (similarity < 0.5) return back(`“${title}” is not what I came to look at (${this.plan.want})`);
+      // A title says little about a department ("beauty personal care"); where the shop files the
+      // product says more, when the page shows it.
+      const filed =
+        page.breadcrumb !== "" &&
+        folded(this.plan.want)
+          .split(" ")
+          .every((w) => ` ${folded(page.breadcrumb)} `.includes(` ${w} `));
+      if (similarity < 0.5 && !filed)
+        return back(
+          `“${title}” is not what I came to look at (${this.plan.want}${page.breadcrumb ? `; it is filed under ${page.breadcrumb}` : ""})`,
+        );
       const rating = ratingIn(afterTitle);
       const standsOut =
         (rating ?? 0) >= 4.5 - 0.5 * s.impulsiveness &&
