@@ -119,13 +119,13 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
   },
 ];
 
-/** How a country list may spell the persona's country (addresses are in the United States). */
 /** A page reporting a single result ("1 result for …", "Showing one product"); page text may run words together. */
 const ONE_RESULT = /(?<![\d.,])1 (result|product|item|match)|\bone (result|product|item|match)\b/i;
 
 /** Fewer new words than this on a description or features page, and the page was empty of news. */
 const NEW_WORDS_TO_COUNT = 3;
 
+/** How a country list may spell the persona's country (addresses are in the United States). */
 const UNITED_STATES = /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i;
 
 interface Candidate {
@@ -509,9 +509,7 @@ export class HeuristicShopper implements Policy {
         },
       );
     }
-    const fresh = candidates
-      .filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title))
-      .sort((a, b) => b.score - a.score);
+    const fresh = this.unopened(candidates).sort((a, b) => b.score - a.score);
     const threshold = this.fitThreshold();
     const good = fresh.filter(
       (c) =>
@@ -561,9 +559,14 @@ export class HeuristicShopper implements Policy {
     return this.giveUp(`The results do not fit (${this.whyNot(candidates)})`);
   }
 
+  /** The results I have neither opened nor ruled out. */
+  private unopened(candidates: Candidate[]): Candidate[] {
+    return candidates.filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title));
+  }
+
   /** Why no result here is worth opening: the closest one not yet opened, and how many are over budget. */
   private whyNot(candidates: Candidate[]): string {
-    const fresh = candidates.filter((c) => !this.opened.includes(c.title) && !this.rejected.has(c.title));
+    const fresh = this.unopened(candidates);
     const over = candidates.filter(
       (c) => c.price !== null && this.plan.maxPrice !== null && c.price > this.plan.maxPrice,
     ).length;
@@ -585,7 +588,7 @@ export class HeuristicShopper implements Policy {
     const similarity = this.similarity(title);
     // What the product page says, and what its description or features pages said when I read them.
     const read = `${page.text} ${this.detailText.get(title) ?? ""}`;
-    const words = new Set(normalize(read).split(" ").map(stem));
+    const words = new Set(wordsOf(read));
     const flat = ` ${normalize(read)} `;
     // An attribute counts when it is on the page as a phrase, or all its words are (hyphens, plurals aside).
     const found = this.plan.attributes.filter(
@@ -647,11 +650,9 @@ export class HeuristicShopper implements Policy {
     if (this.plan.browse) {
       // A title says little about a department ("beauty personal care"); where the shop files the
       // product says more, when the page shows it.
+      const filedUnder = ` ${folded(page.breadcrumb)} `;
       const filed =
-        page.breadcrumb !== "" &&
-        folded(this.plan.want)
-          .split(" ")
-          .every((w) => ` ${folded(page.breadcrumb)} `.includes(` ${w} `));
+        page.breadcrumb !== "" && this.wantFolded.split(" ").every((w) => filedUnder.includes(` ${w} `));
       if (similarity < 0.5 && !filed)
         return back(
           `“${title}” is not what I came to look at (${this.plan.want}${page.breadcrumb ? `; it is filed under ${page.breadcrumb}` : ""})`,
