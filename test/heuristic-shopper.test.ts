@@ -355,6 +355,83 @@ describe("heuristic shopper", () => {
     expect(chewToy.rationale).toContain("it is filed under Pet Supplies › Dogs › Toys");
   });
 
+  describe("with nothing in particular in mind", () => {
+    const bargain = {
+      id: "browse-bargain",
+      goal: {
+        instruction:
+          "You don't need anything in particular today. Browse around and buy something only if it is a real bargain with at least 4 stars.",
+      },
+      start: "/",
+      max_steps: 30,
+    } as unknown as Scenario;
+    const shopper = () =>
+      new HeuristicShopper(
+        { ...persona, style: { ...persona.style, impulsiveness: 1, patience: 0.5 } },
+        bargain,
+        4,
+      );
+    const menu = `<nav aria-label="Categories"><ul><li><a href="/c/kitchen">Home &amp; Kitchen</a></li><li><a href="/c/toys">Toys &amp; Games</a></li></ul></nav>`;
+    const header = `<header><form role="search"><input name="q" aria-label="Search"><button>Search</button></form><a href="/cart">Cart</a></header>${menu}`;
+
+    it("does not search for words of its instruction; it looks at what the shop shows, and around its departments", async () => {
+      const s = shopper();
+      const home = observe(
+        "https://shop.test/",
+        `${header}<main><h2>Featured products</h2><ul>
+          <li><a href="/p/1">Steel Frying Pan, 10 inch</a> 3.9 out of 5 stars $25.00</li>
+          <li><a href="/p/2">Bamboo Cutting Board Set</a> 4.8 out of 5 stars $19.00</li></ul></main>`,
+      );
+      const open = await decide(s, home);
+      expect(open.action).toEqual({ type: "click", name: "bamboo_cutting_board_set" });
+      expect(open.rationale).toBe("“Bamboo Cutting Board Set” costs $19.00, is rated 4.8, so I open it.");
+      const product = (title: string, rating: string) =>
+        observe(
+          "https://shop.test/p/2",
+          `${header}<main><h1>${title}</h1><p>${rating} out of 5 stars</p><p>$19.00</p><form><button>Add to cart</button></form></main>`,
+        );
+      expect((await decide(s, product("Bamboo Cutting Board Set", "4.8"))).action).toEqual({
+        type: "click",
+        name: "add_to_cart",
+      });
+      // Below the goal's 4 stars nothing stands out, however impulsive the shopper.
+      expect((await decide(shopper(), product("Steel Frying Pan, 10 inch", "3.9"))).action).toEqual({
+        type: "back",
+      });
+
+      const empty = observe("https://shop.test/", `${header}<main><h1>Welcome</h1></main>`);
+      const around = await decide(shopper(), empty);
+      expect(around.action).toMatchObject({ type: "click", name: expect.stringMatching(/^categories\./) });
+      expect(around.rationale).toMatch(
+        /I have nothing in particular in mind, so I look around “(Home & Kitchen|Toys & Games)”\.$/,
+      );
+    });
+  });
+
+  it("holds a product request to the star rating it asks for", async () => {
+    const rated = {
+      id: "blender",
+      goal: {
+        instruction: "Find me a blender with at least 4.5 stars.",
+        target: { product_type: "blender", attributes: [], options: {} },
+      },
+      start: "/",
+      max_steps: 30,
+    } as unknown as Scenario;
+    const page = (rating: string) =>
+      observe(
+        "https://shop.test/p/9",
+        `<main><h1>Countertop Blender, 1200 W</h1><p>${rating} out of 5 stars</p><p>$59.00</p><form><button>Add to cart</button></form></main>`,
+      );
+    const low = await decide(new HeuristicShopper(persona, rated, 1), page("4.2"));
+    expect(low.action).toEqual({ type: "back" });
+    expect(low.rationale).toContain("is rated 4.2, below the 4.5 stars I want");
+    expect((await decide(new HeuristicShopper(persona, rated, 1), page("4.6"))).action).toEqual({
+      type: "click",
+      name: "add_to_cart",
+    });
+  });
+
   it("loads more results with a 'Show more' button when the shop has no next page", async () => {
     const results = observe(
       "https://shop.test/search?q=headphones",

@@ -13,6 +13,8 @@ export interface Plan {
   maxPrice: number | null;
   /** An open-ended intent: look around, buy only if something stands out. */
   browse: boolean;
+  /** The lowest star rating the goal accepts ("at least 4 stars"), or null. */
+  minRating: number | null;
 }
 
 const FILLER =
@@ -53,6 +55,13 @@ const PRICE_PHRASE = new RegExp(
 const BROWSING =
   /\b(?:browse|browsing|look(?:ing)? around|window[- ]shopping|see what(?:'s| the shop| is)|have a look|compare|treat yourself|restock|what's new|curious)\b/i;
 
+/** A browsing intent about nothing in particular: there is nothing to search for, only to look around. */
+const TOPICLESS = /\b(?:anything|nothing) in particular\b|\bno particular\b|\bwhatever catches\b/i;
+
+/** "at least 4 stars", "4 stars and up", "rated 4.5 or higher". */
+const MIN_RATING =
+  /\b(?:at least|minimum(?: of)?)\s*(\d(?:\.\d)?)\s*stars?\b|\b(\d(?:\.\d)?)\s*stars? (?:and|or) (?:up|above|more|better|higher)\b|\brated (\d(?:\.\d)?) or (?:more|better|higher)\b/i;
+
 /** The instruction without its price limits: people rarely type a price into the search box. */
 export function withoutPrice(instruction: string): string {
   return instruction.replace(PRICE_PHRASE, " ");
@@ -62,6 +71,9 @@ export function planFor(goal: Goal): Plan {
   const t = goal.target;
   const priceMatch = PRICE.exec(goal.instruction);
   const maxPrice = t?.max_price ?? (priceMatch?.[1] ? Number(priceMatch[1]) : null);
+  const ratingMatch = MIN_RATING.exec(goal.instruction);
+  const ratingText = ratingMatch?.[1] ?? ratingMatch?.[2] ?? ratingMatch?.[3];
+  const minRating = ratingText ? Number(ratingText) : null;
   if (t?.product_type) {
     const attrs = t.attributes;
     const queries = [
@@ -77,6 +89,7 @@ export function planFor(goal: Goal): Plan {
       options: t.options,
       maxPrice,
       browse: false,
+      minRating,
     };
   }
   // No product type. A product request ("i need a red mug for my office") is searched first with the
@@ -86,6 +99,20 @@ export function planFor(goal: Goal): Plan {
   // any request the model keeps nothing of, searches for the things named after "browse", "look
   // around", "for", "from"…, else the content words of the first sentence; these also serve as the
   // later searches of a product request.
+  if (t === undefined && BROWSING.test(goal.instruction) && TOPICLESS.test(goal.instruction)) {
+    // "Nothing in particular": no search, no subject to judge titles by; the shop's own showcases
+    // and departments are where such a shopper looks.
+    return {
+      queries: [],
+      want: "",
+      productType: null,
+      attributes: [],
+      options: {},
+      maxPrice,
+      browse: true,
+      minRating,
+    };
+  }
   const modelQuery = BROWSING.test(goal.instruction) ? "" : formQuery(withoutPrice(goal.instruction));
   const phrases: string[] = [];
   for (const m of goal.instruction.matchAll(INTENT)) {
@@ -107,5 +134,6 @@ export function planFor(goal: Goal): Plan {
     options: t?.options ?? {},
     maxPrice,
     browse: t === undefined,
+    minRating,
   };
 }

@@ -170,6 +170,8 @@ export class HeuristicShopper implements Policy {
   private reading: { title: string; label: string; known: ReadonlySet<string> } | null = null;
   /** The last step went back to a search page, or opened the search, from a page without a search box. */
   private soughtSearch = false;
+  /** Departments looked around in by a shopper with nothing in particular to search for, by label. */
+  private readonly departments = new Set<string>();
   private readonly limits: { products: number; pages: number; queries: number };
   private readonly wantFolded: string;
   private readonly typeFolded: string;
@@ -320,10 +322,12 @@ export class HeuristicShopper implements Policy {
       });
     }
     // Start with a search: featured products on a landing page are not an answer to the goal.
-    if (this.queryIndex === 0 && (this.searchBox(page) || this.searchOpener(page)))
+    const topicless = this.plan.queries.length === 0;
+    if (this.queryIndex === 0 && !topicless && (this.searchBox(page) || this.searchOpener(page)))
       return this.search(page, "I start");
     const candidates = this.candidates(page);
     if (candidates.length > 0) return this.results(page, candidates);
+    if (topicless) return this.lookAround(page, "Nothing here catches my eye");
     return this.search(
       page,
       input.history.length === 0 ? "I start" : "Nothing here helps with my goal, so I start over",
@@ -423,10 +427,44 @@ export class HeuristicShopper implements Policy {
   }
 
   /**
+   * With nothing in particular to search for, a shopper looks around a department of the shop: one of
+   * the site's menu links it has not opened yet, chosen by chance. Leaves when there is none, or when
+   * it has looked around as many as its patience allows.
+   */
+  private lookAround(page: PageModel, lead: string): Decision {
+    const menus = page.controls.filter(
+      (c) =>
+        c.tag === "a" &&
+        !c.disabled &&
+        c.chrome &&
+        /categor|department|collection|menu|nav|shop/.test(groupOf(c.name)) &&
+        !/\b(cart|bag|basket|account|sign in|log in|help|contact|about|home)\b/i.test(c.label) &&
+        !this.departments.has(c.label),
+    );
+    const limit = 1 + Math.round(this.persona.style.patience * 2);
+    if (menus.length === 0 || this.departments.size >= limit) {
+      const why =
+        this.departments.size > 0
+          ? `I have looked around as much as I care to (${[...this.departments].join(", ")})`
+          : "the shop shows no departments to look around in";
+      return this.giveUp(`${lead}, and ${why}`);
+    }
+    const pick = menus[Math.floor(this.random() * menus.length)]!;
+    this.departments.add(pick.label);
+    this.pagesSeen = 0;
+    return this.act(`${lead}; I have nothing in particular in mind, so I look around “${pick.label}”.`, {
+      type: "click",
+      name: pick.name,
+    });
+  }
+
+  /**
    * How well a product title fits what I want, 0–1: the better of the whole want and the product
    * type, word sets compared with plurals folded ("Ottoman Footstool" is an ottoman).
    */
   private similarity(title: string): number {
+    // Nothing in particular wanted: any product is on topic, and stands out or not by itself.
+    if (this.wantFolded === "") return 1;
     const t = folded(title);
     return (
       Math.max(
@@ -521,7 +559,7 @@ export class HeuristicShopper implements Policy {
       const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
       this.opened.push(pick.title);
       const facts = [
-        `matches ${Math.round(pick.similarity * 100)}% of “${this.plan.want}”`,
+        this.plan.want ? `matches ${Math.round(pick.similarity * 100)}% of “${this.plan.want}”` : null,
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
         pick.rating !== null ? `is rated ${pick.rating}` : null,
       ].filter(Boolean);
@@ -556,6 +594,7 @@ export class HeuristicShopper implements Policy {
     if (this.queryIndex < this.limits.queries && this.queryIndex < this.plan.queries.length) {
       return this.search(page, `These results do not fit (${this.whyNot(candidates)}); I refine`);
     }
+    if (this.plan.queries.length === 0) return this.lookAround(page, "Nothing here stands out");
     return this.giveUp(`The results do not fit (${this.whyNot(candidates)})`);
   }
 
@@ -625,6 +664,16 @@ export class HeuristicShopper implements Policy {
         `“${title}” is not the ${this.plan.productType ?? this.plan.want} I want (${Math.round(similarity * 100)}% match)`,
       );
     }
+    const rated = ratingIn(afterTitle);
+    if (
+      !this.plan.browse &&
+      this.plan.minRating !== null &&
+      (rated === null || rated < this.plan.minRating)
+    ) {
+      return back(
+        `“${title}” is rated ${rated ?? "by no one"}, below the ${this.plan.minRating} stars I want`,
+      );
+    }
     // A careful reader insists on every wanted attribute; a hasty one settles for most.
     const needed = Math.ceil(this.plan.attributes.length * (0.4 + 0.6 * s.reading_depth));
     if (found.length < needed) {
@@ -659,7 +708,7 @@ export class HeuristicShopper implements Policy {
         );
       const rating = ratingIn(afterTitle);
       const standsOut =
-        (rating ?? 0) >= 4.5 - 0.5 * s.impulsiveness &&
+        (rating ?? 0) >= Math.max(this.plan.minRating ?? 0, 4.5 - 0.5 * s.impulsiveness) &&
         (this.plan.maxPrice === null || (price ?? 0) <= this.plan.maxPrice);
       if (!standsOut) {
         if (this.opened.length >= this.limits.products)
