@@ -399,6 +399,20 @@ describe("heuristic shopper", () => {
         type: "back",
       });
 
+      // A home page with a "Shop all" button and no menu: the button is where to look.
+      const banner = observe(
+        "https://shop.test/",
+        `<header><a href="/cart">Cart</a></header><main><h2>New season</h2><a href="/collections/all">Shop all</a></main>`,
+      );
+      const all = await decide(shopper(), banner);
+      expect(all.action).toEqual({ type: "click", name: "shop_all" });
+      const bare = await decide(
+        shopper(),
+        observe("https://shop.test/", `<header><a href="/cart">Cart</a></header>`),
+      );
+      expect(bare.action).toEqual({ type: "terminate" });
+      expect(bare.rationale).toMatch(/the shop shows no departments to look around in/);
+
       const empty = observe("https://shop.test/", `${header}<main><h1>Welcome</h1></main>`);
       const around = await decide(shopper(), empty);
       expect(around.action).toMatchObject({ type: "click", name: expect.stringMatching(/^categories\./) });

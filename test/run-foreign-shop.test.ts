@@ -364,8 +364,11 @@ describe("shopsim run on a storefront-style shop with a three-step checkout and 
   it("opens the search dialog behind the header's magnifier icon before it searches", () => {
     for (const s of sessions) {
       if (planFor(s.scenario.goal).queries.length === 0) {
-        // Nothing in particular to look for: no search, and this shop shows no departments either.
+        // Nothing in particular to look for: no search; the home page's "Shop all" is where to look.
         expect(s.steps.some((st) => st.action?.type === "type_and_submit")).toBe(false);
+        expect(s.steps[0]?.rationale).toMatch(
+          /I have nothing in particular in mind, so I look around “Shop all”/,
+        );
         continue;
       }
       const [open, search] = s.steps;

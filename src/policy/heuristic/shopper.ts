@@ -8,6 +8,9 @@ import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } fr
 import { type Plan, planFor } from "./plan.ts";
 
 const RX = {
+  /** A link to a shop's general showcase, for a shopper with nothing in particular in mind. */
+  showcase:
+    /^(shop|browse|view|see) (all|everything|now|the collection)$|^all products$|^(new arrivals|best ?sellers|deals|today's deals|sale|on sale|clearance)$/i,
   /** The name of a page region that lists products. */
   resultsRegion: /result|product|item|listing|collection|catalog|grid/,
   addToCart: /\badd to (cart|bag|basket)\b/i,
@@ -434,12 +437,14 @@ export class HeuristicShopper implements Policy {
   private lookAround(page: PageModel, lead: string): Decision {
     const menus = page.controls.filter(
       (c) =>
-        c.tag === "a" &&
+        (c.tag === "a" || c.role === "link") &&
         !c.disabled &&
-        c.chrome &&
-        /categor|department|collection|menu|nav|shop/.test(groupOf(c.name)) &&
-        !/\b(cart|bag|basket|account|sign in|log in|help|contact|about|home)\b/i.test(c.label) &&
-        !this.departments.has(c.label),
+        !this.departments.has(c.label) &&
+        // A department in the site's menu, or a showcase the page offers ("Shop all", "Deals").
+        ((c.chrome &&
+          /categor|department|collection|menu|nav|shop/.test(groupOf(c.name)) &&
+          !/\b(cart|bag|basket|account|sign in|log in|help|contact|about|home)\b/i.test(c.label)) ||
+          RX.showcase.test(c.label.trim())),
     );
     const limit = 1 + Math.round(this.persona.style.patience * 2);
     if (menus.length === 0 || this.departments.size >= limit) {
