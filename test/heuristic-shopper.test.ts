@@ -20,20 +20,26 @@ import { ROOT } from "./helpers/datasets.ts";
 const { personas } = await loadYamlFile(`${ROOT}/personas/default.yaml`, PersonaFileSchema);
 const persona: Persona = personas[0]!;
 
-const scenario = {
-  id: "headphones-large",
-  goal: {
-    instruction: "Find wireless headphones in size large under $100.",
-    target: {
-      product_type: "headphones",
-      attributes: ["wireless"],
-      options: { size: "large" },
-      max_price: 100,
-    },
+/** A scenario starting at the home page, for a goal written as in a scenario file. */
+function scenarioFor(id: string, goal: { instruction: string; target?: object }): Scenario {
+  return {
+    id,
+    kind: goal.target ? "targeted" : "browse",
+    goal,
+    start: "/",
+    max_steps: 30,
+  } as unknown as Scenario;
+}
+
+const scenario = scenarioFor("headphones-large", {
+  instruction: "Find wireless headphones in size large under $100.",
+  target: {
+    product_type: "headphones",
+    attributes: ["wireless"],
+    options: { size: "large" },
+    max_price: 100,
   },
-  start: "/",
-  max_steps: 30,
-} as unknown as Scenario;
+});
 
 function observe(url: string, body: string): Observation {
   const page = simplify(`<html><head><title>Shop</title></head><body>${body}</body></html>`, url);
@@ -122,20 +128,15 @@ describe("heuristic shopper", () => {
   });
 
   describe("on a shop laid out like WebShop", () => {
-    const table = {
-      id: "oak-table",
-      goal: {
-        instruction: "Find me an oak console table with a steel frame under $200.",
-        target: {
-          product_type: "console table",
-          attributes: ["steel frame"],
-          options: {},
-          max_price: 200,
-        },
+    const table = scenarioFor("oak-table", {
+      instruction: "Find me an oak console table with a steel frame under $200.",
+      target: {
+        product_type: "console table",
+        attributes: ["steel frame"],
+        options: {},
+        max_price: 200,
       },
-      start: "/",
-      max_steps: 30,
-    } as unknown as Scenario;
+    });
     const card = (asin: string, title: string, price: string) =>
       `<div class="list-group-item"><a href="/item/${asin}"><h4>${asin}</h4></a><h4>${title}</h4><h5>${price}</h5></div>`;
     const results = (cards: string, next = true) =>
@@ -245,15 +246,10 @@ describe("heuristic shopper", () => {
   });
 
   describe("on a results page", () => {
-    const ottomans = {
-      id: "ottoman",
-      goal: {
-        instruction: "Find me ottomans with faux leather.",
-        target: { product_type: "ottomans", attributes: ["faux leather"], options: {} },
-      },
-      start: "/",
-      max_steps: 30,
-    } as unknown as Scenario;
+    const ottomans = scenarioFor("ottoman", {
+      instruction: "Find me ottomans with faux leather.",
+      target: { product_type: "ottomans", attributes: ["faux leather"], options: {} },
+    });
     const list = (titles: string[]) =>
       observe(
         "https://shop.test/search?q=ottomans",
@@ -326,12 +322,9 @@ describe("heuristic shopper", () => {
   });
 
   it("browsing a department, judges a product by where the shop files it, not by its title alone", async () => {
-    const browse = {
-      id: "browse-beauty",
-      goal: { instruction: "Browse beauty & personal care and buy something if it stands out." },
-      start: "/",
-      max_steps: 30,
-    } as unknown as Scenario;
+    const browse = scenarioFor("browse-beauty", {
+      instruction: "Browse beauty & personal care and buy something if it stands out.",
+    });
     const shopper = () =>
       new HeuristicShopper({ ...persona, style: { ...persona.style, impulsiveness: 1 } }, browse, 2);
     const product = (title: string, crumbs: string[]) =>
@@ -356,15 +349,10 @@ describe("heuristic shopper", () => {
   });
 
   describe("with nothing in particular in mind", () => {
-    const bargain = {
-      id: "browse-bargain",
-      goal: {
-        instruction:
-          "You don't need anything in particular today. Browse around and buy something only if it is a real bargain with at least 4 stars.",
-      },
-      start: "/",
-      max_steps: 30,
-    } as unknown as Scenario;
+    const bargain = scenarioFor("browse-bargain", {
+      instruction:
+        "You don't need anything in particular today. Browse around and buy something only if it is a real bargain with at least 4 stars.",
+    });
     const shopper = () =>
       new HeuristicShopper(
         { ...persona, style: { ...persona.style, impulsiveness: 1, patience: 0.5 } },
@@ -423,15 +411,10 @@ describe("heuristic shopper", () => {
   });
 
   it("holds a product request to the star rating it asks for", async () => {
-    const rated = {
-      id: "blender",
-      goal: {
-        instruction: "Find me a blender with at least 4.5 stars.",
-        target: { product_type: "blender", attributes: [], options: {} },
-      },
-      start: "/",
-      max_steps: 30,
-    } as unknown as Scenario;
+    const rated = scenarioFor("blender", {
+      instruction: "Find me a blender with at least 4.5 stars.",
+      target: { product_type: "blender", attributes: [], options: {} },
+    });
     const page = (rating: string) =>
       observe(
         "https://shop.test/p/9",

@@ -92,13 +92,6 @@ export function planFor(goal: Goal): Plan {
       minRating,
     };
   }
-  // No product type. A product request ("i need a red mug for my office") is searched first with the
-  // learned query model's query (query-model.ts: the words people keep when they turn such a request
-  // into a search), formed without the price, which the shopper checks itself. A browsing intent
-  // ("browse the kitchen shelf and buy something if…") is not what the model was fit on, so it, and
-  // any request the model keeps nothing of, searches for the things named after "browse", "look
-  // around", "for", "from"…, else the content words of the first sentence; these also serve as the
-  // later searches of a product request.
   if (t === undefined && BROWSING.test(goal.instruction) && TOPICLESS.test(goal.instruction)) {
     // "Nothing in particular": no search, no subject to judge titles by; the shop's own showcases
     // and departments are where such a shopper looks.
@@ -113,6 +106,13 @@ export function planFor(goal: Goal): Plan {
       minRating,
     };
   }
+  // No product type. A product request ("i need a red mug for my office") is searched first with the
+  // learned query model's query (query-model.ts: the words people keep when they turn such a request
+  // into a search), formed without the price, which the shopper checks itself. A browsing intent
+  // ("browse the kitchen shelf and buy something if…") is not what the model was fit on, so it, and
+  // any request the model keeps nothing of, searches for the things named after "browse", "look
+  // around", "for", "from"…, else the content words of the first sentence; these also serve as the
+  // later searches of a product request.
   const modelQuery = BROWSING.test(goal.instruction) ? "" : formQuery(withoutPrice(goal.instruction));
   const phrases: string[] = [];
   for (const m of goal.instruction.matchAll(INTENT)) {

@@ -175,7 +175,7 @@ export class HeuristicShopper implements Policy {
   private soughtSearch = false;
   /** Departments looked around in by a shopper with nothing in particular to search for, by label. */
   private readonly departments = new Set<string>();
-  private readonly limits: { products: number; pages: number; queries: number };
+  private readonly limits: { products: number; pages: number; queries: number; departments: number };
   private readonly wantFolded: string;
   private readonly typeFolded: string;
 
@@ -190,6 +190,7 @@ export class HeuristicShopper implements Policy {
       products: 2 + Math.round(s.patience * 5 + s.exploration * 3),
       pages: 1 + Math.round(s.patience * 3),
       queries: Math.min(this.plan.queries.length, 1 + Math.round(s.patience * 2)),
+      departments: 1 + Math.round(s.patience * 2),
     };
   }
 
@@ -446,8 +447,7 @@ export class HeuristicShopper implements Policy {
           !/\b(cart|bag|basket|account|sign in|log in|help|contact|about|home)\b/i.test(c.label)) ||
           RX.showcase.test(c.label.trim())),
     );
-    const limit = 1 + Math.round(this.persona.style.patience * 2);
-    if (menus.length === 0 || this.departments.size >= limit) {
+    if (menus.length === 0 || this.departments.size >= this.limits.departments) {
       const why =
         this.departments.size > 0
           ? `I have looked around as much as I care to (${[...this.departments].join(", ")})`
