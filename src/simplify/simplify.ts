@@ -14,6 +14,7 @@ import {
 } from "./dom.ts";
 import { cssEscape, hrefWords, joinName, NameRegistry, slug } from "./names.ts";
 import { type Out, type OutEl, pushOut, serialize, trimChildren, VOID_TAGS } from "./output.ts";
+import { dropRawText } from "./rawtext.ts";
 
 export interface SimplifyOptions {
   /** Longest name, in characters (default 100). Outermost ancestor segments are dropped first. */
@@ -895,7 +896,8 @@ function BLOCK_LIKE(tag: string): boolean {
  */
 export function simplify(html: string, url: string, opts: SimplifyOptions = {}): SimplifiedPage {
   const maxName = Math.max(10, opts.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH);
-  const $ = load(typeof html === "string" ? html : String(html));
+  // What scripts and styles hold is dropped unread; cutting it first spares the parser most of a storefront.
+  const $ = load(dropRawText(typeof html === "string" ? html : String(html)));
   const root = $.root()[0] as unknown as DomParent;
   const index = newIndex();
 
