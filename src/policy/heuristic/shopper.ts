@@ -136,6 +136,8 @@ interface Candidate {
   /** What the product is called: the link's text, or the card's heading when the link reads a code. */
   title: string;
   similarity: number;
+  /** What the similarity was measured against: all I want, or the kind of product alone. */
+  against: string;
   price: number | null;
   rating: number | null;
   score: number;
@@ -467,16 +469,28 @@ export class HeuristicShopper implements Policy {
    * How well a product title fits what I want, 0–1: the better of the whole want and the product
    * type, word sets compared with plurals folded ("Ottoman Footstool" is an ottoman).
    */
-  private similarity(title: string): number {
+  /**
+   * How well a title fits what I want (0–1): the better of its match with everything I want and its
+   * match with the kind of product alone, and which of the two that was, so a rationale can say.
+   */
+  private fit(title: string): { similarity: number; against: string } {
     // Nothing in particular wanted: any product is on topic, and stands out or not by itself.
-    if (this.wantFolded === "") return 1;
+    if (this.wantFolded === "") return { similarity: 1, against: "" };
     const t = folded(title);
-    return (
-      Math.max(
-        token_set_ratio(this.wantFolded, t),
-        this.plan.productType ? token_set_ratio(this.typeFolded, t) : 0,
-      ) / 100
-    );
+    const whole = token_set_ratio(this.wantFolded, t);
+    const kind = this.plan.productType ? token_set_ratio(this.typeFolded, t) : 0;
+    return kind > whole
+      ? { similarity: kind / 100, against: this.plan.productType ?? "" }
+      : { similarity: whole / 100, against: this.plan.want };
+  }
+
+  /** "matches 100% of “floor lamps”, the kind of product I want". */
+  private static matchText(c: { similarity: number; against: string }, want: string): string {
+    const pct = `matches ${Math.round(c.similarity * 100)}%`;
+    if (c.against === "") return pct;
+    return c.against === want
+      ? `${pct} of “${want}”`
+      : `${pct} of “${c.against}”, the kind of product I want`;
   }
 
   /** How similar a title must be to what I want for the product to be worth a look; impulsive shoppers settle sooner. */
@@ -517,7 +531,7 @@ export class HeuristicShopper implements Policy {
     if (best.length < 2 && !single) return [];
     const s = this.persona.style;
     return best.map(({ control, title }) => {
-      const similarity = this.similarity(title);
+      const { similarity, against } = this.fit(title);
       const price = priceIn(control.context);
       const rating = ratingIn(control.context);
       let score = similarity;
@@ -526,7 +540,7 @@ export class HeuristicShopper implements Policy {
         if (price > this.plan.maxPrice) score -= 0.5;
         else score += 0.1 * s.price_sensitivity * (1 - price / this.plan.maxPrice);
       }
-      return { control, title, similarity, price, rating, score };
+      return { control, title, similarity, against, price, rating, score };
     });
   }
 
@@ -564,7 +578,7 @@ export class HeuristicShopper implements Policy {
       const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
       this.opened.push(pick.title);
       const facts = [
-        this.plan.want ? `matches ${Math.round(pick.similarity * 100)}% of “${this.plan.want}”` : null,
+        this.plan.want ? HeuristicShopper.matchText(pick, this.plan.want) : null,
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
         pick.rating !== null ? `is rated ${pick.rating}` : null,
       ].filter(Boolean);
@@ -619,7 +633,7 @@ export class HeuristicShopper implements Policy {
     if (!best)
       return candidates.length > 0 ? `I have already looked at every one of them${budget}` : "no products";
     const which = fresh.length < candidates.length ? "the closest I have not opened" : "the closest";
-    return `${which}, “${best.title}”, matches ${Math.round(best.similarity * 100)}%${budget}`;
+    return `${which}, “${best.title}”, ${HeuristicShopper.matchText(best, this.plan.want)}${budget}`;
   }
 
   // --- product page ----------------------------------------------------------------------------
@@ -629,7 +643,7 @@ export class HeuristicShopper implements Policy {
     const title = page.headings[0] ?? page.title;
     const afterTitle = page.text.slice(Math.max(0, page.text.indexOf(title)));
     const price = priceIn(afterTitle);
-    const similarity = this.similarity(title);
+    const { similarity } = this.fit(title);
     // What the product page says, and what its description or features pages said when I read them.
     const read = `${page.text} ${this.detailText.get(title) ?? ""}`;
     const words = new Set(wordsOf(read));
