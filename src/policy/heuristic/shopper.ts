@@ -467,11 +467,8 @@ export class HeuristicShopper implements Policy {
 
   /**
    * How well a product title fits what I want, 0–1: the better of the whole want and the product
-   * type, word sets compared with plurals folded ("Ottoman Footstool" is an ottoman).
-   */
-  /**
-   * How well a title fits what I want (0–1): the better of its match with everything I want and its
-   * match with the kind of product alone, and which of the two that was, so a rationale can say.
+   * type, word sets compared with plurals folded ("Ottoman Footstool" is an ottoman); and which of
+   * the two it was, so that a rationale says what matched.
    */
   private fit(title: string): { similarity: number; against: string } {
     // Nothing in particular wanted: any product is on topic, and stands out or not by itself.
@@ -485,11 +482,11 @@ export class HeuristicShopper implements Policy {
   }
 
   /** "matches 100% of “floor lamps”, the kind of product I want". */
-  private static matchText(c: { similarity: number; against: string }, want: string): string {
+  private matchText(c: { similarity: number; against: string }): string {
     const pct = `matches ${Math.round(c.similarity * 100)}%`;
     if (c.against === "") return pct;
-    return c.against === want
-      ? `${pct} of “${want}”`
+    return c.against === this.plan.want
+      ? `${pct} of “${c.against}”`
       : `${pct} of “${c.against}”, the kind of product I want`;
   }
 
@@ -578,7 +575,7 @@ export class HeuristicShopper implements Policy {
       const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
       this.opened.push(pick.title);
       const facts = [
-        this.plan.want ? HeuristicShopper.matchText(pick, this.plan.want) : null,
+        this.plan.want ? this.matchText(pick) : null,
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
         pick.rating !== null ? `is rated ${pick.rating}` : null,
       ].filter(Boolean);
@@ -633,7 +630,7 @@ export class HeuristicShopper implements Policy {
     if (!best)
       return candidates.length > 0 ? `I have already looked at every one of them${budget}` : "no products";
     const which = fresh.length < candidates.length ? "the closest I have not opened" : "the closest";
-    return `${which}, “${best.title}”, ${HeuristicShopper.matchText(best, this.plan.want)}${budget}`;
+    return `${which}, “${best.title}”, ${this.matchText(best)}${budget}`;
   }
 
   // --- product page ----------------------------------------------------------------------------
