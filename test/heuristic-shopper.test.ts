@@ -685,4 +685,162 @@ describe("heuristic shopper", () => {
       expect(open.rationale).toContain("is rated 4.5");
     });
   });
+
+  describe("on an open-ended intent", () => {
+    /** A deterministic shopper: never opens the runner-up, price plays no part in its choice. */
+    const steady = (instruction: string, style: Partial<Persona["style"]> = {}) =>
+      new HeuristicShopper(
+        {
+          ...persona,
+          style: {
+            ...persona.style,
+            patience: 0.5,
+            exploration: 0,
+            price_sensitivity: 0,
+            impulsiveness: 1,
+            ...style,
+          },
+        },
+        scenarioFor("browse", { instruction }),
+        3,
+      );
+    const header = `<header><form role="search"><input name="q" aria-label="Search"><button>Search</button></form>
+      <nav aria-label="Departments"><a href="/c/furniture">Furniture</a><a href="/c/pets">Pet Supplies</a></nav></header>`;
+    const home = observe("https://shop.test/", `${header}<main><h1>Welcome</h1></main>`);
+    const results = (items: [string, number, number][]) =>
+      observe(
+        "https://shop.test/search?q=x",
+        `${header}<main><section aria-label="Results"><ul>${items
+          .map(
+            ([title, rating, price], k) =>
+              `<li><a href="/p/${k}">${title}</a> ${rating} out of 5 stars $${price.toFixed(2)}</li>`,
+          )
+          .join("")}</ul></section></main>`,
+      );
+    const product = (title: string, rating: number, price: number) =>
+      observe(
+        "https://shop.test/p/1",
+        `${header}<main><h1>${title}</h1><p>${rating} out of 5 stars</p><p>$${price.toFixed(2)}</p><form><button>Add to cart</button></form></main>`,
+      );
+
+    it("judges titles by the kinds of product it names: a dog leash is not a chew toy", async () => {
+      const intent =
+        "See what the shop has for dogs. If there is a durable chew toy or a comfortable bed with good reviews under $40, buy it.";
+      const s = steady(intent);
+      const search = await decide(s, home);
+      expect(search.action).toEqual({ type: "type_and_submit", name: "search", text: "dog chew toy" });
+      const open = await decide(
+        s,
+        results([
+          ["Reflective Dog Leash, Padded Handle", 4.9, 12],
+          ["Beef Dog Chew Treats, Grain Free", 4.9, 15],
+          ["Rope Dog Chew Toy for Aggressive Chewers", 4.6, 9],
+        ]),
+      );
+      expect(open.action).toEqual({ type: "click", name: "results.rope_dog_chew_toy_for" });
+      expect(open.rationale).toBe(
+        "“Rope Dog Chew Toy for Aggressive Chewers” matches 100% of “chew toy”, one of the things I came for, costs $9.00, is rated 4.6, so I open it.",
+      );
+      const leash = await decide(steady(intent), product("Reflective Dog Leash, Padded Handle", 4.9, 12));
+      expect(leash.action).toEqual({ type: "back" });
+      expect(leash.rationale).toBe(
+        "“Reflective Dog Leash, Padded Handle” is not one of the things I came for (chew toy, bed), so I go back to the results.",
+      );
+      // Chew treats share a word with chew toys, but they are not toys.
+      const treats = await decide(steady(intent), product("Beef Dog Chew Treats, Grain Free", 4.9, 15));
+      expect(treats.action).toEqual({ type: "back" });
+      const bed = await decide(steady(intent), product("Orthopedic Dog Bed, Washable Cover", 4.7, 35));
+      expect(bed.action).toEqual({ type: "click", name: "add_to_cart" });
+    });
+
+    it("opens a department the shop's menu has instead of searching for it, and takes what it lists as on topic", async () => {
+      const s = steady("Browse furniture and buy something if it stands out.");
+      const first = await decide(s, home);
+      expect(first.action).toEqual({ type: "click", name: "departments.furniture" });
+      expect(first.rationale).toBe(
+        "I start by opening the shop's “Furniture” department rather than searching, to look around it.",
+      );
+      const open = await decide(
+        s,
+        results([
+          ["Oak Nightstand, Two Drawers", 4.7, 89],
+          ["Linen Accent Chair", 4.2, 140],
+        ]),
+      );
+      expect(open.action).toEqual({ type: "click", name: "results.oak_nightstand_two_drawers" });
+      expect(open.rationale).toBe(
+        "“Oak Nightstand, Two Drawers” is in “Furniture”, costs $89.00, is rated 4.7, so I open it.",
+      );
+    });
+
+    it("window-shopping, compares a few and leaves without buying, however good they are", async () => {
+      const s = steady(
+        "Just window-shopping for headphones today. Compare a few on price, battery life and reviews, and don't buy anything.",
+      );
+      const seen: [string, number, number][] = [
+        ["Acme Over-Ear Headphones", 4.9, 50],
+        ["Bolt Wireless Headphones", 4.7, 80],
+        ["Crest Studio Headphones", 4.4, 120],
+      ];
+      const first = await decide(s, product(...seen[0]!));
+      expect(first.action).toEqual({ type: "back" });
+      expect(first.rationale).toBe(
+        "“Acme Over-Ear Headphones” ($50.00, rated 4.9): I note it and go back to compare it with others; I am only looking today.",
+      );
+      expect((await decide(s, product(...seen[1]!))).action).toEqual({ type: "back" });
+      const last = await decide(s, product(...seen[2]!));
+      expect(last.action).toEqual({ type: "terminate" });
+      expect(last.rationale).toBe(
+        "I have compared 3 products, as many as I wanted to: “Acme Over-Ear Headphones” ($50.00, rated 4.9); “Bolt Wireless Headphones” ($80.00, rated 4.7); “Crest Studio Headphones” ($120.00, rated 4.4). I came only to look, so I leave without buying.",
+      );
+    });
+
+    it("told to compare, keeps contenders, goes back to the one it likes best and buys that", async () => {
+      const s = steady(
+        "Have a look at desk lamps and compare a few; if one is well reviewed and costs less than $50, buy it.",
+      );
+      expect((await decide(s, home)).action).toEqual({
+        type: "type_and_submit",
+        name: "search",
+        text: "desk lamps",
+      });
+      const listing = results([
+        ["Arc Desk Lamp, Dimmable", 4.2, 30],
+        ["Beam LED Desk Lamp with USB Port", 4.8, 45],
+        ["Cove Clamp Desk Lamp", 4.5, 20],
+      ]);
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.beam_led_desk_lamp_with",
+      });
+      const beam = await decide(s, product("Beam LED Desk Lamp with USB Port", 4.8, 45));
+      expect(beam.action).toEqual({ type: "back" });
+      expect(beam.rationale).toBe(
+        "“Beam LED Desk Lamp with USB Port” ($45.00, rated 4.8) is a contender; I go back to compare it with others.",
+      );
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.cove_clamp_desk_lamp",
+      });
+      expect((await decide(s, product("Cove Clamp Desk Lamp", 4.5, 20))).action).toEqual({ type: "back" });
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.arc_desk_lamp_dimmable",
+      });
+      const third = await decide(s, product("Arc Desk Lamp, Dimmable", 4.2, 30));
+      expect(third.action).toEqual({ type: "back" });
+      expect(third.rationale).toBe(
+        "Of the 3 products I compared, I like “Beam LED Desk Lamp with USB Port” ($45.00, rated 4.8) best, so I go back to it.",
+      );
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.beam_led_desk_lamp_with",
+      });
+      const buy = await decide(s, product("Beam LED Desk Lamp with USB Port", 4.8, 45));
+      expect(buy.action).toEqual({ type: "click", name: "add_to_cart" });
+      expect(buy.rationale).toBe(
+        "“Beam LED Desk Lamp with USB Port” at $45.00 is what I want, the best of the 3 I compared; I add it to the cart.",
+      );
+    });
+  });
 });

@@ -13,8 +13,19 @@ export interface Plan {
   maxPrice: number | null;
   /** An open-ended intent: look around, buy only if something stands out. */
   browse: boolean;
-  /** The lowest star rating the goal accepts ("at least 4 stars"), or null. */
+  /** The lowest star rating the goal accepts ("at least 4 stars", "good reviews"), or null. */
   minRating: number | null;
+  /**
+   * A browsing intent's kinds of product, any of which will do: "a serum, a moisturizer or a new hair
+   * dryer" → serum, moisturizer, hair dryer. Empty when it names none ("browse Home & Kitchen").
+   */
+  kinds: string[];
+  /** A department a browsing intent names in the shop's own words ("Look around Sports & Outdoors"). */
+  department: string | null;
+  /** False for window-shopping ("… and don't buy anything"): look and compare, then leave. */
+  buys: boolean;
+  /** Compare a few before choosing ("compare tents…", "buy the one you like best"). */
+  compares: boolean;
 }
 
 const FILLER =
@@ -70,10 +81,21 @@ export function withoutPrice(instruction: string): string {
 export function planFor(goal: Goal): Plan {
   const t = goal.target;
   const priceMatch = PRICE.exec(goal.instruction);
-  const maxPrice = t?.max_price ?? (priceMatch?.[1] ? Number(priceMatch[1]) : null);
+  const roughPrice = ROUGH_PRICE.exec(goal.instruction);
+  const maxPrice =
+    t?.max_price ??
+    (priceMatch?.[1]
+      ? Number(priceMatch[1])
+      : roughPrice?.[1]
+        ? Math.round(Number(roughPrice[1]) * ROUGH_GIVE * 100) / 100
+        : null);
   const ratingMatch = MIN_RATING.exec(goal.instruction);
   const ratingText = ratingMatch?.[1] ?? ratingMatch?.[2] ?? ratingMatch?.[3];
-  const minRating = ratingText ? Number(ratingText) : null;
+  const minRating = ratingText
+    ? Number(ratingText)
+    : GOOD_REVIEWS.test(goal.instruction)
+      ? GOOD_RATING
+      : null;
   if (t?.product_type) {
     const attrs = t.attributes;
     const queries = [
@@ -90,6 +112,10 @@ export function planFor(goal: Goal): Plan {
       maxPrice,
       browse: false,
       minRating,
+      kinds: [],
+      department: null,
+      buys: true,
+      compares: false,
     };
   }
   if (t === undefined && BROWSING.test(goal.instruction) && TOPICLESS.test(goal.instruction)) {
@@ -104,8 +130,14 @@ export function planFor(goal: Goal): Plan {
       maxPrice,
       browse: true,
       minRating,
+      kinds: [],
+      department: null,
+      buys: !NEVER_BUYS.test(goal.instruction),
+      compares: COMPARES.test(goal.instruction),
     };
   }
+  if (t === undefined && BROWSING.test(goal.instruction))
+    return browsePlan(goal.instruction, maxPrice, minRating);
   // No product type. A product request ("i need a red mug for my office") is searched first with the
   // learned query model's query (query-model.ts: the words people keep when they turn such a request
   // into a search), formed without the price, which the shopper checks itself. A browsing intent
@@ -135,5 +167,162 @@ export function planFor(goal: Goal): Plan {
     maxPrice,
     browse: t === undefined,
     minRating,
+    kinds: [],
+    department: null,
+    buys: t !== undefined || !NEVER_BUYS.test(goal.instruction),
+    compares: false,
   };
+}
+
+/** "… and don't buy anything", "just looking": a shopper who will not buy today. */
+const NEVER_BUYS =
+  /\b(?:don'?t|do not|won'?t|will not|not going to|no need to|not planning to|not looking to)\s+(?:buy|purchase|order)\b|\bwithout (?:buying|purchasing)\b|\bbuy nothing\b|\bjust (?:looking|browsing)\b/i;
+
+/** Choosing after a comparison: "compare a few", "buy the one you like best", "the best-reviewed one", "the nicest". */
+const COMPARES = /\bcompare\b|\bthe one\b[^.;]*\b(?:best|most)\b|\bbest[- ]\w+ one\b|\bnicest\b/i;
+
+/** "good reviews", "well reviewed", "highly rated": read as four stars or more. */
+const GOOD_REVIEWS =
+  /\b(?:good|great|excellent|solid|strong|positive) (?:reviews|ratings)\b|\bwell[- ](?:reviewed|rated)\b|\bhighly rated\b/i;
+const GOOD_RATING = 4;
+
+/** "around $30", "about $100": a budget with some give (a fifth more). */
+const ROUGH_PRICE = /\b(?:around|about|roughly|approximately)\s*\$\s?(\d+(?:\.\d+)?)/i;
+const ROUGH_GIVE = 1.2;
+
+/** Where an intent says to look: "Browse Home & Kitchen", "from the Toys & Games department", "new in Electronics". */
+const PLACE_CUE = /\b(?:browse|browsing|look(?:ing)? around|explore|from|in)\s+(?:the\s+)?/gi;
+/** A department as shops name one: capitalised words, maybe joined by "&" or "and" ("Grocery & Gourmet Food"). */
+const DEPARTMENT = /^[A-Z][\w'-]*(?:(?:\s*&\s*|\s+and\s+|\s+)[A-Z][\w'-]*)*/;
+
+/** What introduces the things an intent is about; the explicit ones name kinds of product for sure. */
+const KIND_CUE =
+  /\b(?:browse|browsing|look(?:ing)? around|have a look at|look at|(?:window[- ])?shopping for|in the market for|for|compare|comparing|open to|if there (?:is|are)|if they have|such as|find)\s+/gi;
+const EXPLICIT_CUE = /^(?:compare|comparing|open to|if there|if they have|such as)/i;
+/** The words that start the next clause of an intent ("…, and buy the one…", "…, not going to buy"). */
+const NEXT_CLAUSE =
+  "(?:buy|see|pick|get|keep|look|compare|choose|find|check|don'?t|do|only|browse|read|decide|go|treat|spend|not|no|never|without|just|maybe|i|i'm|i'll|you|you're|we|it|it's|they)\\b";
+/** Where a list of things ends: a sentence break, a qualifier ("with good reviews", "under $40"), the next clause. */
+const KIND_END = new RegExp(
+  `[.;:!?()]|(?:^|\\s)(?:with|under|below|over|around|about|that|which|who|if|to|on|at|in|from|for|by|until|while|today|tonight|this|next|so|but|because)\\b|,?\\s+(?:and|or|then)\\s+(?=${NEXT_CLAUSE})|,\\s*(?=${NEXT_CLAUSE})`,
+  "i",
+);
+/** Words before a kind that say nothing a title could confirm: "a durable chew toy" is a chew toy. */
+const LEAD = new Set(
+  "a an the some any new nice nicest good great best durable comfortable solid decent quality cheap affordable few couple of your my our his her their more other different cool fancy really".split(
+    " ",
+  ),
+);
+/** Words after a kind that name the shelf, not the product: "the gel pens selection". */
+const SHELF = new Set(
+  "selection options range section aisle department collection category shelf".split(" "),
+);
+/**
+ * An item with one of these is not a kind of product: a gift, something, a few, prices and features,
+ * or whom it is for ("fun for the whole family").
+ */
+const NOT_A_KIND = new Set(
+  "gift gifts something anything everything nothing thing things stuff item items product products one ones few pair choice while whatever price prices feature features review reviews rating ratings quality value deal deals brand brands size sizes color colors colour colours spec specs battery life option options shop store is are be was family whole everyone people me myself yourself him them friend friends kid kids child children nephew niece son daughter mom dad mother father wife husband partner baby toddler teen teenager".split(
+    " ",
+  ),
+);
+
+/** The kinds of product named in one list ("tents, backpacks and water bottles"), cleaned. */
+function kindsIn(list: string): string[] {
+  const kinds: string[] = [];
+  for (const item of list.split(/\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|nor|and\/or)\s+/i)) {
+    const words = item
+      .toLowerCase()
+      .replace(/&/g, " ")
+      .replace(/[^a-z0-9' -]/g, " ")
+      .split(/\s+/)
+      .filter(Boolean);
+    while (words.length > 0 && LEAD.has(words[0]!)) words.shift();
+    while (words.length > 0 && SHELF.has(words.at(-1)!)) words.pop();
+    if (words.length === 0 || words.length > 3) continue;
+    if (words.some((w) => NOT_A_KIND.has(w) || /\d/.test(w))) continue;
+    kinds.push(words.join(" "));
+  }
+  return kinds;
+}
+
+/**
+ * A browsing intent, read for what a person would take from it: the kinds of product it names (any
+ * of them will do), a department it names, whether to buy at all, and whether to compare first.
+ * "See what the shop has for dogs. If there is a durable chew toy or a comfortable bed with good
+ * reviews under $40, buy it." → kinds chew toy and bed, searched as "dog chew toy" and "dog bed".
+ */
+function browsePlan(instruction: string, maxPrice: number | null, minRating: number | null): Plan {
+  let department: string | null = null;
+  let rest = instruction;
+  for (const m of instruction.matchAll(PLACE_CUE)) {
+    const at = (m.index ?? 0) + m[0].length;
+    const name = DEPARTMENT.exec(instruction.slice(at))?.[0];
+    if (!name) continue;
+    department = name.replace(/\s+(?:Department|Section|Aisle|Category)$/, "");
+    rest = `${instruction.slice(0, at)} ${instruction.slice(at + name.length)}`;
+    break;
+  }
+  // Each list of things the intent names, and whether its cue names kinds of product for sure.
+  const lists: { explicit: boolean; kinds: string[] }[] = [];
+  for (const m of rest.matchAll(KIND_CUE)) {
+    const from = (m.index ?? 0) + m[0].length;
+    const tail = rest.slice(from);
+    const end = KIND_END.exec(tail);
+    const kinds = kindsIn(end ? tail.slice(0, end.index) : tail);
+    if (kinds.length > 0) lists.push({ explicit: EXPLICIT_CUE.test(m[0]), kinds });
+  }
+  const explicit = lists.filter((l) => l.explicit).flatMap((l) => l.kinds);
+  const loose = lists.filter((l) => !l.explicit).flatMap((l) => l.kinds);
+  // Named kinds win; a single word the intent is "for" besides them is whom they are for ("for dogs").
+  const kinds = [...new Set(explicit.length > 0 ? explicit : loose)];
+  const topic = explicit.length > 0 && loose.length === 1 && !loose[0]!.includes(" ") ? loose[0]! : null;
+  const queries =
+    kinds.length > 0
+      ? kinds.map((k) => (topic && !k.split(" ").includes(topic) ? `${singular(topic)} ${k}` : k))
+      : department
+        ? [contentWords(department).join(" ")]
+        : [
+            contentWords(instruction.split(/[.!?](?:\s|$)/)[0] ?? instruction)
+              .slice(0, 4)
+              .join(" "),
+          ];
+  const distinct = [...new Set(queries.filter(Boolean))];
+  return {
+    queries: distinct,
+    want: distinct[0] ?? "",
+    productType: null,
+    attributes: [],
+    options: {},
+    maxPrice,
+    browse: true,
+    minRating,
+    kinds,
+    department,
+    buys: !NEVER_BUYS.test(instruction),
+    compares: COMPARES.test(instruction),
+  };
+}
+
+const IRREGULAR: Record<string, string> = {
+  mice: "mouse",
+  knives: "knife",
+  shelves: "shelf",
+  leaves: "leaf",
+  feet: "foot",
+  teeth: "tooth",
+  men: "man",
+  women: "woman",
+  children: "child",
+  geese: "goose",
+};
+
+/** A noun's singular, for the common English plurals: "water bottles" → bottle, "mice" → mouse, "boxes" → box. */
+export function singular(word: string): string {
+  const irregular = IRREGULAR[word];
+  if (irregular) return irregular;
+  if (word.length > 4 && word.endsWith("ies")) return `${word.slice(0, -3)}y`;
+  if (word.length > 4 && /(?:ss|x|z|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  if (word.length > 3 && word.endsWith("s") && !/(?:ss|us|is)$/.test(word)) return word.slice(0, -1);
+  return word;
 }

@@ -5,7 +5,7 @@ import type { Step } from "../../contracts/trajectory.ts";
 import { mulberry32 } from "../../random.ts";
 import type { DecideInput, Decision, Policy } from "../types.ts";
 import { type Control, groupOf, type PageModel, priceIn, ratingIn, readPage } from "./page.ts";
-import { type Plan, planFor } from "./plan.ts";
+import { type Plan, planFor, singular } from "./plan.ts";
 
 const RX = {
   /** A link to a shop's general showcase, for a shopper with nothing in particular in mind. */
@@ -131,6 +131,13 @@ const NEW_WORDS_TO_COUNT = 3;
 /** How a country list may spell the persona's country (addresses are in the United States). */
 const UNITED_STATES = /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i;
 
+/** A product a comparing shopper looked at: what it costs and how it is rated. */
+interface Seen {
+  title: string;
+  price: number | null;
+  rating: number | null;
+}
+
 interface Candidate {
   control: Control;
   /** What the product is called: the link's text, or the card's heading when the link reads a code. */
@@ -177,22 +184,43 @@ export class HeuristicShopper implements Policy {
   private soughtSearch = false;
   /** Departments looked around in by a shopper with nothing in particular to search for, by label. */
   private readonly departments = new Set<string>();
-  private readonly limits: { products: number; pages: number; queries: number; departments: number };
+  private readonly limits: {
+    products: number;
+    pages: number;
+    queries: number;
+    departments: number;
+    /** How many products a comparing or window-shopping shopper looks at before deciding. */
+    compare: number;
+  };
   private readonly wantFolded: string;
   private readonly typeFolded: string;
+  /** The head noun of each kind a browsing intent names, singular ("water bottles" → bottle). */
+  private readonly kindHeads: string[];
+  /** Kinds the shop's menu turned out to have as departments ("furniture"): browsed, not searched. */
+  private readonly departmentKinds = new Set<string>();
+  /** The department whose listing I opened from the menu, while I look around it. */
+  private inDepartment: string | null = null;
+  /** Products compared so far (a comparing or window-shopping shopper), and those worth buying. */
+  private readonly compared: Seen[] = [];
+  private readonly contenders: Seen[] = [];
+  /** The contender chosen after comparing: reopened and bought. */
+  private chosen: string | null = null;
 
   constructor(persona: Persona, scenario: Scenario, seed: number) {
     this.persona = persona;
     this.plan = planFor(scenario.goal);
     this.wantFolded = folded(this.plan.want);
     this.typeFolded = folded(this.plan.productType ?? "");
+    this.kindHeads = this.plan.kinds.map((k) => singular(k.split(" ").at(-1) ?? k));
     this.random = mulberry32(seed);
     const s = persona.style;
+    const products = 2 + Math.round(s.patience * 5 + s.exploration * 3);
     this.limits = {
-      products: 2 + Math.round(s.patience * 5 + s.exploration * 3),
+      products,
       pages: 1 + Math.round(s.patience * 3),
       queries: Math.min(this.plan.queries.length, 1 + Math.round(s.patience * 2)),
       departments: 1 + Math.round(s.patience * 2),
+      compare: Math.min(products, 2 + Math.round(s.patience * 2)),
     };
   }
 
@@ -418,10 +446,24 @@ export class HeuristicShopper implements Policy {
     }
     this.soughtSearch = false;
     if (!moreQueries) return this.giveUp("I have tried every search I can think of");
+    // Browsing for something the shop's menu has as a department ("furniture"): I open it, as people do.
+    const department = this.plan.browse ? this.departmentLink(page, query) : undefined;
+    if (department) {
+      this.queryIndex += 1;
+      this.pagesSeen = 0;
+      this.sorted = false;
+      this.inDepartment = department.label;
+      this.departmentKinds.add(department.label);
+      return this.act(
+        `${lead} by opening the shop's “${department.label}” department rather than searching, to look around it.`,
+        { type: "click", name: department.name },
+      );
+    }
     if (!box) return this.giveUp("I cannot find a search box on this page");
     this.queryIndex += 1;
     this.pagesSeen = 0;
     this.sorted = false;
+    this.inDepartment = null;
     const why = this.plan.browse
       ? `I want to ${page.url ? "look around for" : "find"} “${query}”`
       : `the goal asks for ${this.plan.want}${this.plan.maxPrice ? ` under $${this.plan.maxPrice}` : ""}`;
@@ -430,6 +472,15 @@ export class HeuristicShopper implements Policy {
       name: box.name,
       text: query,
     });
+  }
+
+  /** A link of the site's menu named as the phrase is ("toys games" → “Toys & Games”). */
+  private departmentLink(page: PageModel, phrase: string): Control | undefined {
+    const want = menuWords(phrase);
+    if (want === "") return undefined;
+    return page.controls.find(
+      (c) => (c.tag === "a" || c.role === "link") && c.chrome && !c.disabled && menuWords(c.label) === want,
+    );
   }
 
   /**
@@ -471,8 +522,23 @@ export class HeuristicShopper implements Policy {
    * the two it was, so that a rationale says what matched.
    */
   private fit(title: string): { similarity: number; against: string } {
-    // Nothing in particular wanted: any product is on topic, and stands out or not by itself.
-    if (this.wantFolded === "") return { similarity: 1, against: "" };
+    // Nothing in particular wanted, or a department's own listing: any product is on topic, and
+    // stands out or not by itself.
+    if (this.wantFolded === "" || this.inDepartment !== null) return { similarity: 1, against: "" };
+    if (this.kindHeads.length > 0) {
+      // A browsing intent's kinds: a title is of a kind when it has the kind's head noun ("Dog Chew
+      // Toys" is a chew toy, "Dog Leash" is not), and fits as well as its words match the kind's.
+      const words = normalize(title).split(" ").map(singular);
+      const have = new Set(words);
+      let best = { similarity: 0, against: this.plan.kinds[0] ?? "" };
+      this.plan.kinds.forEach((kind, i) => {
+        if (!have.has(this.kindHeads[i]!)) return;
+        const kindWords = normalize(kind).split(" ").map(singular).join(" ");
+        const similarity = token_set_ratio(kindWords, words.join(" ")) / 100;
+        if (similarity > best.similarity) best = { similarity, against: kind };
+      });
+      return best;
+    }
     const t = folded(title);
     const whole = token_set_ratio(this.wantFolded, t);
     const kind = this.plan.productType ? token_set_ratio(this.typeFolded, t) : 0;
@@ -485,6 +551,7 @@ export class HeuristicShopper implements Policy {
   private matchText(c: { similarity: number; against: string }): string {
     const pct = `matches ${Math.round(c.similarity * 100)}%`;
     if (c.against === "") return pct;
+    if (this.plan.kinds.length > 1) return `${pct} of “${c.against}”, one of the things I came for`;
     return c.against === this.plan.want
       ? `${pct} of “${c.against}”`
       : `${pct} of “${c.against}”, the kind of product I want`;
@@ -496,10 +563,44 @@ export class HeuristicShopper implements Policy {
   }
 
   private giveUp(reason: string): Decision {
+    if (!this.plan.buys) return this.leaveLooking(reason);
     const seen = this.opened.length > 0 ? ` after looking at ${this.opened.length} product(s)` : "";
     return this.act(`${reason}${seen}; nothing fits the goal well enough, so I leave without buying.`, {
       type: "terminate",
     });
+  }
+
+  /** A window-shopper leaves, saying what it compared; `reason` is why now, when not that it has compared enough. */
+  private leaveLooking(reason: string | null): Decision {
+    const list = this.compared.map(seenText).join("; ");
+    const what =
+      reason === null
+        ? `I have compared ${this.compared.length} products, as many as I wanted to: ${list}`
+        : this.compared.length > 0
+          ? `${reason}. I compared ${this.compared.length}: ${list}`
+          : `${reason}, and I found nothing worth a closer look`;
+    return this.act(`${what}. I came only to look, so I leave without buying.`, { type: "terminate" });
+  }
+
+  /** The contender a comparing shopper likes best: the best rated, and for a price-conscious one the cheaper. */
+  private best(): Seen | undefined {
+    const dearest = Math.max(1, ...this.contenders.map((c) => c.price ?? 0));
+    const ps = this.persona.style.price_sensitivity;
+    const score = (c: Seen) => (c.rating ?? 0) + 0.5 * ps * (1 - (c.price ?? dearest) / dearest);
+    return [...this.contenders].sort((a, b) => score(b) - score(a))[0];
+  }
+
+  /** Back on the results after comparing: the best contender, when it is listed here. */
+  private toBest(candidates: Candidate[]): Decision | undefined {
+    if (!this.plan.buys || this.contenders.length === 0) return undefined;
+    const best = this.chosen !== null ? this.contenders.find((c) => c.title === this.chosen) : this.best();
+    const here = best ? candidates.find((c) => c.title === best.title) : undefined;
+    if (!best || !here) return undefined;
+    this.chosen = best.title;
+    return this.act(
+      `Of the ${this.compared.length} products I compared, I like ${seenText(best)} best, so I go back to it.`,
+      { type: "click", name: here.control.name },
+    );
   }
 
   // --- results ---------------------------------------------------------------------------------
@@ -563,6 +664,11 @@ export class HeuristicShopper implements Policy {
         },
       );
     }
+    if (this.chosen !== null) {
+      const chosen = this.toBest(candidates);
+      if (chosen) return chosen;
+      this.chosen = null;
+    }
     const fresh = this.unopened(candidates).sort((a, b) => b.score - a.score);
     const threshold = this.fitThreshold();
     const good = fresh.filter(
@@ -575,7 +681,11 @@ export class HeuristicShopper implements Policy {
       const pick = good.length > 1 && this.random() < s.exploration * 0.35 ? good[1]! : good[0]!;
       this.opened.push(pick.title);
       const facts = [
-        this.plan.want ? this.matchText(pick) : null,
+        this.inDepartment !== null
+          ? `is in “${this.inDepartment}”`
+          : this.plan.want
+            ? this.matchText(pick)
+            : null,
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
         pick.rating !== null ? `is rated ${pick.rating}` : null,
       ].filter(Boolean);
@@ -585,7 +695,11 @@ export class HeuristicShopper implements Policy {
         { type: "click", name: pick.control.name },
       );
     }
+    // A comparing shopper with nothing new worth opening here goes back to the best it has seen.
+    const best = this.toBest(candidates);
+    if (best) return best;
     if (this.opened.length >= this.limits.products) {
+      if (!this.plan.buys) return this.leaveLooking("I have looked at as many products as I care to");
       // I have opened as many products as my patience allows; neither paging nor searching again.
       const maybe = good[0] ? `; “${good[0].title}” here might, but` : ", so";
       return this.act(
@@ -629,6 +743,13 @@ export class HeuristicShopper implements Policy {
     const best = [...fresh].sort((a, b) => b.similarity - a.similarity)[0];
     if (!best)
       return candidates.length > 0 ? `I have already looked at every one of them${budget}` : "no products";
+    // Everything here is on topic (a department's listing): only what I opened and the price rule them out.
+    if (best.against === "") {
+      const opened = candidates.length - fresh.length;
+      return opened > 0
+        ? `I have looked at ${opened} of them${budget}`
+        : budget.slice(2) || "none stands out";
+    }
     const which = fresh.length < candidates.length ? "the closest I have not opened" : "the closest";
     return `${which}, “${best.title}”, ${this.matchText(best)}${budget}`;
   }
@@ -713,20 +834,17 @@ export class HeuristicShopper implements Policy {
       return back(`“${title}” does not mention ${missing.join(", ")}`);
     }
     if (this.plan.browse) {
-      // A title says little about a department ("beauty personal care"); where the shop files the
-      // product says more, when the page shows it.
-      const filedUnder = ` ${folded(page.breadcrumb)} `;
-      const filed =
-        page.breadcrumb !== "" && this.wantFolded.split(" ").every((w) => filedUnder.includes(` ${w} `));
-      if (similarity < 0.5 && !filed)
-        return back(
-          `“${title}” is not what I came to look at (${this.plan.want}${page.breadcrumb ? `; it is filed under ${page.breadcrumb}` : ""})`,
-        );
+      const offTopic = this.offTopic(page, title, similarity);
+      if (offTopic) return back(offTopic);
       const rating = ratingIn(afterTitle);
+      if (!this.plan.buys) return this.windowShop({ title, price, rating });
       const standsOut =
         (rating ?? 0) >= Math.max(this.plan.minRating ?? 0, 4.5 - 0.5 * s.impulsiveness) &&
         (this.plan.maxPrice === null || (price ?? 0) <= this.plan.maxPrice);
-      if (!standsOut) {
+      if (this.plan.compares && this.chosen !== title) {
+        const verdict = this.compare({ title, price, rating }, standsOut);
+        if (verdict) return verdict;
+      } else if (!standsOut) {
         if (this.opened.length >= this.limits.products)
           return this.giveUp(`“${title}” is fine but does not stand out (rated ${rating ?? "unrated"})`);
         return back(`“${title}” is rated ${rating ?? "nothing"} and does not stand out`);
@@ -800,7 +918,12 @@ export class HeuristicShopper implements Policy {
       );
     }
     const priceText = price !== null ? ` at $${price.toFixed(2)}` : "";
-    const evidence = found.length > 0 ? `; it has ${found.join(", ")}` : "";
+    const evidence =
+      found.length > 0
+        ? `; it has ${found.join(", ")}`
+        : this.chosen === title
+          ? `, the best of the ${this.compared.length} I compared`
+          : "";
     if (buyNow && (s.impulsiveness > 0.6 || !addToCart)) {
       return this.act(
         `“${title}”${priceText} is what I want${evidence}; ${addToCart ? "I buy it now" : "this shop sells it with “Buy Now”, so I buy it"}.`,
@@ -811,6 +934,81 @@ export class HeuristicShopper implements Policy {
     return this.act(`“${title}”${priceText} is what I want${evidence}; I add it to the cart.`, {
       type: "click",
       name: addToCart.name,
+    });
+  }
+
+  /**
+   * Why a product is not what a browsing intent is about, or null when it is. A title says little
+   * about a department ("beauty personal care"); where the shop files the product says more, when
+   * the page shows it.
+   */
+  private offTopic(page: PageModel, title: string, similarity: number): string | null {
+    const filedUnder = ` ${folded(page.breadcrumb)} `;
+    const filed = (phrase: string) =>
+      page.breadcrumb !== "" &&
+      folded(phrase.replace(/&/g, " "))
+        .split(" ")
+        .every((w) => filedUnder.includes(` ${w} `));
+    const where = page.breadcrumb ? `; it is filed under ${page.breadcrumb}` : "";
+    if (this.inDepartment !== null) {
+      // Opened from a department's listing: on topic unless the shop files it elsewhere.
+      if (page.breadcrumb === "" || filed(this.inDepartment)) return null;
+      return `“${title}” is not in ${this.inDepartment}, where I am looking${where}`;
+    }
+    if (this.plan.kinds.length > 0) {
+      // Of a named kind, or filed under a kind that the shop's menu has as a department.
+      const departments = this.plan.kinds.filter(
+        (k) => this.departmentKinds.has(k) || this.departmentLink(page, k) !== undefined,
+      );
+      if (similarity >= 0.5 || departments.some(filed)) return null;
+      return `“${title}” is not ${this.plan.kinds.length > 1 ? "one of the things" : "what"} I came for (${this.plan.kinds.join(", ")})${where}`;
+    }
+    if (similarity >= 0.5 || filed(this.plan.want)) return null;
+    return `“${title}” is not what I came to look at (${this.plan.want}${where})`;
+  }
+
+  /** A window-shopper notes the product and goes back for another, until it has compared enough. */
+  private windowShop(seen: Seen): Decision {
+    if (!this.compared.some((c) => c.title === seen.title)) this.compared.push(seen);
+    if (this.compared.length >= this.limits.compare || this.opened.length >= this.limits.products)
+      return this.leaveLooking(null);
+    this.rejected.add(seen.title);
+    return this.act(
+      `${seenText(seen)}: I note it and go back to compare it with others; I am only looking today.`,
+      { type: "back" },
+    );
+  }
+
+  /**
+   * A comparing shopper keeps the products that stand out as contenders and looks at a few before
+   * choosing: undefined when this product is the one to buy now.
+   */
+  private compare(seen: Seen, standsOut: boolean): Decision | undefined {
+    if (!this.compared.some((c) => c.title === seen.title)) this.compared.push(seen);
+    if (standsOut && !this.contenders.some((c) => c.title === seen.title)) this.contenders.push(seen);
+    const enough = this.compared.length >= this.limits.compare || this.opened.length >= this.limits.products;
+    const best = enough ? this.best() : undefined;
+    if (best?.title === seen.title) {
+      this.chosen = seen.title;
+      return undefined;
+    }
+    if (!standsOut) this.rejected.add(seen.title);
+    if (best) {
+      this.chosen = best.title;
+      return this.act(
+        `Of the ${this.compared.length} products I compared, I like ${seenText(best)} best, so I go back to it.`,
+        { type: "back" },
+      );
+    }
+    if (!standsOut) {
+      if (this.opened.length >= this.limits.products)
+        return this.giveUp(`“${seen.title}” does not stand out either (rated ${seen.rating ?? "by no one"})`);
+      return this.act(`${seenText(seen)} does not stand out, so I go back to compare others.`, {
+        type: "back",
+      });
+    }
+    return this.act(`${seenText(seen)} is a contender; I go back to compare it with others.`, {
+      type: "back",
     });
   }
 
@@ -962,6 +1160,20 @@ export class HeuristicShopper implements Policy {
 function isField(c: Control): boolean {
   if (c.tag === "select" || c.tag === "textarea") return true;
   return c.tag === "input" && !/^(checkbox|radio|submit|button|reset|image|file|hidden)$/.test(c.type);
+}
+
+/** “Title” ($12.99, rated 4.5). */
+function seenText(seen: Seen): string {
+  const facts = [
+    seen.price !== null ? `$${seen.price.toFixed(2)}` : null,
+    seen.rating !== null ? `rated ${seen.rating}` : "unrated",
+  ].filter(Boolean);
+  return `“${seen.title}” (${facts.join(", ")})`;
+}
+
+/** A menu label or phrase as words, for telling whether they name the same department. */
+function menuWords(text: string): string {
+  return folded(text.replace(/&|\band\b/gi, " "));
 }
 
 /** A label long enough to be a product's title, not a code or "View". */
