@@ -114,6 +114,14 @@ describe("reading a browsing intent", () => {
     ).toMatchObject({ kinds: ["floor lamps"], buys: true, compares: true, maxPrice: 40 });
   });
 
+  it("keeps a hyphenated kind whole: “over-ear” is not the word “over”", () => {
+    expect(
+      plan(
+        "treat yourself: find the nicest over-ear headphones in Electronics; price is not a big concern, but read enough to be sure it is good before buying",
+      ),
+    ).toMatchObject({ kinds: ["over-ear headphones"], department: "Electronics", compares: true });
+  });
+
   it("reads intents about other shops' goods the same way", () => {
     expect(
       plan("Look around Garden & Outdoor and compare planters or watering cans under $25."),

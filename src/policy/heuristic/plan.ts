@@ -199,12 +199,13 @@ const DEPARTMENT = /^[A-Z][\w'-]*(?:(?:\s*&\s*|\s+and\s+|\s+)[A-Z][\w'-]*)*/;
 const KIND_CUE =
   /\b(?:browse|browsing|look(?:ing)? around|have a look at|look at|(?:window[- ])?shopping for|in the market for|for|compare|comparing|open to|if there (?:is|are)|if they have|such as|find)\s+/gi;
 const EXPLICIT_CUE = /^(?:compare|comparing|open to|if there|if they have|such as)/i;
+/** The end of a word that is not joined to the next by a hyphen ("over-ear" is not "over"). */
+const WORD_END = "(?=[\\s,.;:!?]|$)";
 /** The words that start the next clause of an intent ("…, and buy the one…", "…, not going to buy"). */
-const NEXT_CLAUSE =
-  "(?:buy|see|pick|get|keep|look|compare|choose|find|check|don'?t|do|only|browse|read|decide|go|treat|spend|not|no|never|without|just|maybe|i|i'm|i'll|you|you're|we|it|it's|they)\\b";
+const NEXT_CLAUSE = `(?:buy|see|pick|get|keep|look|compare|choose|find|check|don'?t|do|only|browse|read|decide|go|treat|spend|not|no|never|without|just|maybe|i|i'm|i'll|you|you're|we|it|it's|they)${WORD_END}`;
 /** Where a list of things ends: a sentence break, a qualifier ("with good reviews", "under $40"), the next clause. */
 const KIND_END = new RegExp(
-  `[.;:!?()]|(?:^|\\s)(?:with|under|below|over|around|about|that|which|who|if|to|on|at|in|from|for|by|until|while|today|tonight|this|next|so|but|because)\\b|,?\\s+(?:and|or|then)\\s+(?=${NEXT_CLAUSE})|,\\s*(?=${NEXT_CLAUSE})`,
+  `[.;:!?()]|(?:^|\\s)(?:with|under|below|over|around|about|that|which|who|if|to|on|at|in|from|for|by|until|while|today|tonight|this|next|so|but|because)${WORD_END}|,?\\s+(?:and|or|then)\\s+(?=${NEXT_CLAUSE})|,\\s*(?=${NEXT_CLAUSE})`,
   "i",
 );
 /** Words before a kind that say nothing a title could confirm: "a durable chew toy" is a chew toy. */
