@@ -196,7 +196,7 @@ export class HeuristicShopper implements Policy {
   private readonly typeFolded: string;
   /** The head noun of each kind a browsing intent names, singular ("water bottles" → bottle). */
   private readonly kindHeads: string[];
-  /** Kinds the shop's menu turned out to have as departments ("furniture"): browsed, not searched. */
+  /** Departments opened from the shop's menu for what I browse for ("furniture"), as menu words. */
   private readonly departmentKinds = new Set<string>();
   /** The department whose listing I opened from the menu, while I look around it. */
   private inDepartment: string | null = null;
@@ -453,7 +453,7 @@ export class HeuristicShopper implements Policy {
       this.pagesSeen = 0;
       this.sorted = false;
       this.inDepartment = department.label;
-      this.departmentKinds.add(department.label);
+      this.departmentKinds.add(menuWords(department.label));
       return this.act(
         `${lead} by opening the shop's “${department.label}” department rather than searching, to look around it.`,
         { type: "click", name: department.name },
@@ -689,9 +689,8 @@ export class HeuristicShopper implements Policy {
         pick.price !== null ? `costs $${pick.price.toFixed(2)}` : null,
         pick.rating !== null ? `is rated ${pick.rating}` : null,
       ].filter(Boolean);
-      const runnerUp = good.find((c) => c !== pick);
       return this.act(
-        `“${pick.title}” ${facts.join(", ")}${runnerUp && pick !== good[0] ? "; the top result looks similar, so I try this one for comparison" : ""}, so I open it.`,
+        `“${pick.title}” ${facts.join(", ")}${pick !== good[0] ? "; the top result looks similar, so I open this one for comparison" : ", so I open it"}.`,
         { type: "click", name: pick.control.name },
       );
     }
@@ -958,7 +957,7 @@ export class HeuristicShopper implements Policy {
     if (this.plan.kinds.length > 0) {
       // Of a named kind, or filed under a kind that the shop's menu has as a department.
       const departments = this.plan.kinds.filter(
-        (k) => this.departmentKinds.has(k) || this.departmentLink(page, k) !== undefined,
+        (k) => this.departmentKinds.has(menuWords(k)) || this.departmentLink(page, k) !== undefined,
       );
       if (similarity >= 0.5 || departments.some(filed)) return null;
       return `“${title}” is not ${this.plan.kinds.length > 1 ? "one of the things" : "what"} I came for (${this.plan.kinds.join(", ")})${where}`;
