@@ -138,6 +138,25 @@ describe("reading a browsing intent", () => {
     ).toMatchObject({ department: "Electronics", kinds: ["charging pad", "stand"], minRating: 4 });
   });
 
+  it("knows when only a bargain will do", () => {
+    const bargain = (instruction: string) => planFor({ instruction }).bargain;
+    expect(
+      bargain(
+        "You don't need anything in particular today. Browse around and buy something only if it is a real bargain with at least 4 stars.",
+      ),
+    ).toBe(true);
+    expect(
+      bargain(
+        "you're curious what's new in Pet Supplies; browse for a while and only buy something if it is a real bargain",
+      ),
+    ).toBe(true);
+    expect(
+      bargain(
+        "Browse running shoes and see what's on offer. Buy a pair only if something under $80 really stands out.",
+      ),
+    ).toBe(false);
+  });
+
   it("leaves a product request alone: it is not a browsing intent", () => {
     const p = planFor({ instruction: "i need a red mug for my office, under $20" });
     expect(p).toMatchObject({ kinds: [], department: null, buys: true, compares: false, maxPrice: 20 });

@@ -795,6 +795,37 @@ describe("heuristic shopper", () => {
       );
     });
 
+    it("after a bargain, buys only well under what the listing it found the product in costs", async () => {
+      const s = steady(
+        "You're curious what's new in Furniture; browse for a while and only buy something if it is a real bargain.",
+      );
+      expect((await decide(s, home)).action).toEqual({ type: "click", name: "departments.furniture" });
+      const listing = results([
+        ["Oak Nightstand, Two Drawers", 4.8, 44],
+        ["Pine Bookshelf, Five Tiers", 4.6, 12],
+        ["Linen Accent Chair", 4.4, 45],
+        ["Walnut Coffee Table", 4.5, 60],
+        ["Metal Bed Frame, Queen", 4.3, 50],
+      ]);
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.oak_nightstand_two_drawers",
+      });
+      const dear = await decide(s, product("Oak Nightstand, Two Drawers", 4.8, 44));
+      expect(dear.action).toEqual({ type: "back" });
+      expect(dear.rationale).toBe(
+        "“Oak Nightstand, Two Drawers” at $44.00 is no bargain: the products I found it among cost $45.00 at the median, so I go back to the results.",
+      );
+      expect((await decide(s, listing)).action).toEqual({
+        type: "click",
+        name: "results.pine_bookshelf_five_tiers",
+      });
+      expect((await decide(s, product("Pine Bookshelf, Five Tiers", 4.6, 12))).action).toEqual({
+        type: "click",
+        name: "add_to_cart",
+      });
+    });
+
     it("told to compare, keeps contenders, goes back to the one it likes best and buys that", async () => {
       const s = steady(
         "Have a look at desk lamps and compare a few; if one is well reviewed and costs less than $50, buy it.",

@@ -26,6 +26,8 @@ export interface Plan {
   buys: boolean;
   /** Compare a few before choosing ("compare tents…", "buy the one you like best"). */
   compares: boolean;
+  /** Buy only a bargain ("only if it is a real bargain"): well under what the listing's products cost. */
+  bargain: boolean;
 }
 
 const FILLER =
@@ -116,6 +118,7 @@ export function planFor(goal: Goal): Plan {
       department: null,
       buys: true,
       compares: false,
+      bargain: false,
     };
   }
   if (t === undefined && BROWSING.test(goal.instruction) && TOPICLESS.test(goal.instruction)) {
@@ -134,6 +137,7 @@ export function planFor(goal: Goal): Plan {
       department: null,
       buys: !NEVER_BUYS.test(goal.instruction),
       compares: COMPARES.test(goal.instruction),
+      bargain: BARGAIN.test(goal.instruction),
     };
   }
   if (t === undefined && BROWSING.test(goal.instruction))
@@ -171,6 +175,7 @@ export function planFor(goal: Goal): Plan {
     department: null,
     buys: t !== undefined || !NEVER_BUYS.test(goal.instruction),
     compares: false,
+    bargain: false,
   };
 }
 
@@ -180,6 +185,9 @@ const NEVER_BUYS =
 
 /** Choosing after a comparison: "compare a few", "buy the one you like best", "the best-reviewed one", "the nicest". */
 const COMPARES = /\bcompare\b|\bthe one\b[^.;]*\b(?:best|most)\b|\bbest[- ]\w+ one\b|\bnicest\b/i;
+
+/** "only if it is a real bargain", "a great deal". */
+const BARGAIN = /\bbargains?\b|\bgreat (?:deal|price)\b|\bsteal\b/i;
 
 /** "good reviews", "well reviewed", "highly rated": read as four stars or more. */
 const GOOD_REVIEWS =
@@ -302,6 +310,7 @@ function browsePlan(instruction: string, maxPrice: number | null, minRating: num
     department,
     buys: !NEVER_BUYS.test(instruction),
     compares: COMPARES.test(instruction),
+    bargain: BARGAIN.test(instruction),
   };
 }
 

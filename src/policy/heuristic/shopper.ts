@@ -125,6 +125,9 @@ const CHECKOUT_FIELDS: CheckoutField[] = [
 /** A page reporting a single result ("1 result for …", "Showing one product"); page text may run words together. */
 const ONE_RESULT = /(?<![\d.,])1 (result|product|item|match)|\bone (result|product|item|match)\b/i;
 
+/** A bargain costs at most this share of the median price of the listing it was found in. */
+const BARGAIN_SHARE = 0.7;
+
 /** Fewer new words than this on a description or features page, and the page was empty of news. */
 const NEW_WORDS_TO_COUNT = 3;
 
@@ -203,6 +206,8 @@ export class HeuristicShopper implements Policy {
   /** Products compared so far (a comparing or window-shopping shopper), and those worth buying. */
   private readonly compared: Seen[] = [];
   private readonly contenders: Seen[] = [];
+  /** The median price of the last listing of products I looked at, for telling a bargain. */
+  private listingPrice: number | null = null;
   /** The contender chosen after comparing: reopened and bought. */
   private chosen: string | null = null;
 
@@ -644,6 +649,8 @@ export class HeuristicShopper implements Policy {
 
   private results(page: PageModel, candidates: Candidate[]): Decision {
     const s = this.persona.style;
+    const prices = candidates.flatMap((c) => (c.price === null ? [] : [c.price])).sort((a, b) => a - b);
+    if (prices.length >= 3) this.listingPrice = prices[Math.floor(prices.length / 2)]!;
     const sort = page.controls.find((c) => c.tag === "select" && RX.sort.test(c.name));
     const lowToHigh = sort?.options.find((o) => /low to high/i.test(o.label));
     if (
@@ -837,16 +844,25 @@ export class HeuristicShopper implements Policy {
       if (offTopic) return back(offTopic);
       const rating = ratingIn(afterTitle);
       if (!this.plan.buys) return this.windowShop({ title, price, rating });
-      const standsOut =
+      const rated =
         (rating ?? 0) >= Math.max(this.plan.minRating ?? 0, 4.5 - 0.5 * s.impulsiveness) &&
         (this.plan.maxPrice === null || (price ?? 0) <= this.plan.maxPrice);
+      // A bargain costs well under what the listing it was found in typically costs.
+      const typical = this.listingPrice;
+      const bargain =
+        !this.plan.bargain || typical === null || (price !== null && price <= BARGAIN_SHARE * typical);
+      const standsOut = rated && bargain;
       if (this.plan.compares && this.chosen !== title) {
         const verdict = this.compare({ title, price, rating }, standsOut);
         if (verdict) return verdict;
-      } else if (!standsOut) {
+      } else if (!rated) {
         if (this.opened.length >= this.limits.products)
           return this.giveUp(`“${title}” is fine but does not stand out (rated ${rating ?? "unrated"})`);
         return back(`“${title}” is rated ${rating ?? "nothing"} and does not stand out`);
+      } else if (!bargain) {
+        const why = `“${title}”${price !== null ? ` at $${price.toFixed(2)}` : ""} is no bargain: the products I found it among cost $${typical!.toFixed(2)} at the median`;
+        if (this.opened.length >= this.limits.products) return this.giveUp(why);
+        return back(why);
       }
     }
 
