@@ -57,6 +57,12 @@ describe("reading a browsing intent", () => {
     });
   });
 
+  it("does not say whom a kind is for twice", () => {
+    expect(
+      plan("See what the shop has for dogs. If there is a dog bed or a chew toy, buy it.").queries,
+    ).toEqual(["dog bed", "dog chew toy"]);
+  });
+
   it("takes a department named in the shop's words, and gives a rough budget some room", () => {
     expect(
       plan(
@@ -106,7 +112,11 @@ describe("reading a browsing intent", () => {
       kinds: ["laptops"],
       buys: false,
     });
-    // "or nothing" is a choice, not a refusal.
+    // A limit is not a refusal, and neither is "or nothing".
+    expect(plan("Browse desk lamps and don't buy anything over $40.")).toMatchObject({
+      kinds: ["desk lamps"],
+      buys: true,
+    });
     expect(
       plan(
         "money is tight this month: look around the floor lamps options and buy the best-reviewed one under $40, or nothing if none is good enough",

@@ -173,15 +173,18 @@ export function planFor(goal: Goal): Plan {
     minRating,
     kinds: [],
     department: null,
-    buys: t !== undefined || !NEVER_BUYS.test(goal.instruction),
+    buys: true,
     compares: false,
     bargain: false,
   };
 }
 
-/** "… and don't buy anything", "just looking": a shopper who will not buy today. */
+/**
+ * "… and don't buy anything", "just looking": a shopper who will not buy today. The refusal must end
+ * its clause: "don't buy anything over $20" is a limit, not a refusal.
+ */
 const NEVER_BUYS =
-  /\b(?:don'?t|do not|won'?t|will not|not going to|no need to|not planning to|not looking to)\s+(?:buy|purchase|order)\b|\bwithout (?:buying|purchasing)\b|\bbuy nothing\b|\bjust (?:looking|browsing)\b/i;
+  /\b(?:(?:don'?t|do not|won'?t|will not|not going to|no need to|not planning to|not looking to)\s+(?:buy|purchase|order)(?:\s+(?:anything|a thing))?|buy nothing)(?=\s*(?:[.,;:!?)]|$)|\s+(?:today|yet|now|this time|for now)\b)|\bwithout (?:buying|purchasing)\b|\bjust (?:looking|browsing)\b/i;
 
 /** Choosing after a comparison: "compare a few", "buy the one you like best", "the best-reviewed one", "the nicest". */
 const COMPARES = /\bcompare\b|\bthe one\b[^.;]*\b(?:best|most)\b|\bbest[- ]\w+ one\b|\bnicest\b/i;
@@ -288,7 +291,9 @@ function browsePlan(instruction: string, maxPrice: number | null, minRating: num
   const topic = explicit.length > 0 && loose.length === 1 && !loose[0]!.includes(" ") ? loose[0]! : null;
   const queries =
     kinds.length > 0
-      ? kinds.map((k) => (topic && !k.split(" ").includes(topic) ? `${singular(topic)} ${k}` : k))
+      ? kinds.map((k) =>
+          topic && !k.split(" ").map(singular).includes(singular(topic)) ? `${singular(topic)} ${k}` : k,
+        )
       : department
         ? [contentWords(department).join(" ")]
         : [
