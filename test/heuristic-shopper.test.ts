@@ -88,6 +88,34 @@ describe("heuristic shopper", () => {
     expect(third.rationale).toMatch(/already ruled out “Acme Wireless Headphones”/);
   });
 
+  it("does not choose an option whose surcharge takes the price over its limit", async () => {
+    const shopper = new HeuristicShopper(
+      { ...persona, style: { ...persona.style, price_sensitivity: 0 } },
+      scenario,
+      1,
+    );
+    const page = (colors: string[]) =>
+      observe(
+        "https://shop.test/p/1?size=large",
+        `<main><h1>Acme Wireless Headphones</h1><p>Price: $79.00</p><p>Wireless, 30 hours of battery.</p>
+         <div role="radiogroup" aria-label="size"><a role="radio" aria-checked="true" href="/p/1?size=large">large</a></div>
+         <div role="radiogroup" aria-label="color">${colors.map((c) => `<a role="radio" aria-checked="false" href="/p/1?c=${c}">${c}</a>`).join("")}</div>
+         <form><button>Add to cart</button></form></main>`,
+      );
+    const pick = await decide(shopper, page(["Gold (+$40.00)", "Black", "Silver (+$25.00)"]));
+    expect(pick.rationale).toBe(
+      "The product needs a color and the goal does not say which; I pick “Black” (the others take it over my $100 limit).",
+    );
+    const none = await decide(
+      new HeuristicShopper({ ...persona, style: { ...persona.style, price_sensitivity: 0 } }, scenario, 1),
+      page(["Gold (+$40.00)", "Rose (+$30.00)"]),
+    );
+    expect(none.action).toEqual({ type: "back" });
+    expect(none.rationale).toBe(
+      "Every color of “Acme Wireless Headphones” takes it over my $100 limit, so I go back to the results.",
+    );
+  });
+
   it("chooses its state in a drop-down list that shows state names or codes", async () => {
     const a = persona.shipping_address;
     const field = (label: string, value: string | undefined) =>

@@ -783,6 +783,10 @@ export class HeuristicShopper implements Policy {
     const missing = this.plan.attributes.filter((a) => !found.includes(a));
     const back = (why: string): Decision => {
       this.rejected.add(title);
+      // A contender ruled out on a closer look (its only affordable option is gone) is no longer one.
+      const at = this.contenders.findIndex((c) => c.title === title);
+      if (at >= 0) this.contenders.splice(at, 1);
+      if (this.chosen === title) this.chosen = null;
       return this.act(`${why}, so I go back to the results.`, { type: "back" });
     };
     // Going back from a product whose options I had chosen lands on the same product before the
@@ -908,13 +912,24 @@ export class HeuristicShopper implements Policy {
     }
     for (const [g, group] of groups) {
       if (group.some((c) => c.checked)) continue;
-      const available = group.filter((c) => !c.disabled);
-      if (available.length === 0) return back(`“${title}” has no ${g.split(".").at(-1)} in stock`);
+      const what = g.split(".").at(-1)?.replace(/_/g, " ") ?? g;
+      const inStock = group.filter((c) => !c.disabled);
+      if (inStock.length === 0) return back(`“${title}” has no ${what} in stock`);
+      // A surcharge that takes the price over my limit rules an option out.
+      const available = inStock.filter((c) => this.withinBudget(price, c.label));
+      if (available.length === 0)
+        return back(`Every ${what} of “${title}” takes it over my $${this.plan.maxPrice} limit`);
       const cheapest = available.filter((c) => !/\+\s?\$/.test(c.label));
       const pool = s.price_sensitivity > 0.5 && cheapest.length > 0 ? cheapest : available;
       const pick = pool[Math.floor(this.random() * pool.length)] as Control;
+      const note =
+        pool === cheapest
+          ? " (no surcharge)"
+          : available.length < inStock.length
+            ? ` (the others take it over my $${this.plan.maxPrice} limit)`
+            : "";
       return this.act(
-        `The product needs a ${g.split(".").at(-1)?.replace(/_/g, " ")} and the goal does not say which; I pick “${optionValue(pick.label)}”${pool === cheapest ? " (no surcharge)" : ""}.`,
+        `The product needs a ${what} and the goal does not say which; I pick “${optionValue(pick.label)}”${note}.`,
         { type: "click", name: pick.name },
       );
     }
@@ -922,13 +937,20 @@ export class HeuristicShopper implements Policy {
       // A list still on its prompt ("Select a size") needs a choice; one showing a value has one.
       const shown = list.options.find((o) => o.selected) ?? list.options[0];
       if (shown && shown.value !== "" && !/^(select|choose|pick)\b/i.test(shown.label)) continue;
-      const available = list.options.filter(
+      const offered = list.options.filter(
         (o) => o.value !== "" && !o.disabled && !/^(select|choose|pick)\b/i.test(o.label),
       );
-      if (available.length === 0) continue;
+      if (offered.length === 0) continue;
+      const available = offered.filter((o) => this.withinBudget(price, o.label));
+      if (available.length === 0)
+        return back(
+          `Every ${lastWords(list.name)} of “${title}” takes it over my $${this.plan.maxPrice} limit`,
+        );
       const pick = available[Math.floor(this.random() * available.length)]!;
+      const note =
+        available.length < offered.length ? ` (the others take it over my $${this.plan.maxPrice} limit)` : "";
       return this.act(
-        `The product needs a ${lastWords(list.name)} and the goal does not say which; I choose “${optionValue(pick.label)}”.`,
+        `The product needs a ${lastWords(list.name)} and the goal does not say which; I choose “${optionValue(pick.label)}”${note}.`,
         { type: "select", name: list.name, value: pick.value },
       );
     }
@@ -1025,6 +1047,13 @@ export class HeuristicShopper implements Policy {
     return this.act(`${seenText(seen)} is a contender; I go back to compare it with others.`, {
       type: "back",
     });
+  }
+
+  /** Whether an option's surcharge ("Deluxe (+$13.00)") keeps the price within my limit. */
+  private withinBudget(price: number | null, label: string): boolean {
+    const surcharge = /\+\s?\$\s?(\d+(?:\.\d+)?)/.exec(label.replace(/,/g, ""));
+    if (!surcharge || price === null || this.plan.maxPrice === null) return true;
+    return price + Number(surcharge[1]) <= this.plan.maxPrice;
   }
 
   private cartSummary(page: PageModel): string {
