@@ -4,10 +4,13 @@
  * pages as a real Chromium renders them; then large result listings (0.5–2 MB) against the time
  * cheerio itself takes to parse the same page; then 258 pages saved from real sites (the
  * htmlparser-benchmark corpus), rendered and measured the same way (`--real-rounds 0` skips them).
+ * `--pages DIR` measures only the pages saved in DIR (every `.html` file: your own shop's pages, say)
+ * the same way, with a row per page.
  *
  *   node bench/simplifier.ts [--runs 200] [--large-runs 60] [--real-rounds 3]
+ *   node bench/simplifier.ts --pages saved-pages/
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     "large-runs": { type: "string", default: "60" },
     "large-size": { type: "string", default: "100000" },
     "real-rounds": { type: "string", default: "3" },
+    pages: { type: "string" },
   },
 });
 const runs = Number(args.runs);
@@ -131,6 +135,14 @@ const kb = (chars: number) => (chars / 1024).toFixed(0);
 
 async function main(): Promise<void> {
   const pool = new BrowserPool({ size: 1 });
+  if (args.pages !== undefined) {
+    try {
+      await savedPages(pool, args.pages);
+    } finally {
+      await pool.close();
+    }
+    return;
+  }
   const variants = variantsFromData(
     { variants: { realistic: {}, lean: { page_weight: "lean" } } },
     "bench-simplifier",
@@ -241,11 +253,55 @@ async function realPages(pool: BrowserPool): Promise<void> {
   if (realRounds <= 0) return;
   const require = createRequire(import.meta.url);
   const dir = join(dirname(require.resolve("htmlparser-benchmark/package.json")), "files");
+  const { pages, files, failed } = await render(pool, dir);
+  const rows = measure(pages, realRounds);
+  console.log(
+    `\nPages from real sites (htmlparser-benchmark: ${pages.length} of ${files} rendered${failed ? `, ${failed} failed to load` : ""}), rendered by Chromium; per page, the median of ${realRounds} rounds of at least 50 ms of consecutive calls\n`,
+  );
+  summary(rows);
+}
+
+/** `--pages DIR`: the pages saved in a directory, a row each, then the same summary as the real pages'. */
+async function savedPages(pool: BrowserPool, dir: string): Promise<void> {
+  if (!existsSync(dir)) {
+    console.error(`--pages ${dir}: no such directory`);
+    process.exitCode = 1;
+    return;
+  }
+  const { pages, files, failed } = await render(pool, dir);
+  if (files === 0) {
+    console.error(`--pages ${dir}: expected .html files in it, found none`);
+    process.exitCode = 1;
+    return;
+  }
+  const rounds = Math.max(1, realRounds);
+  const rows = measure(pages, rounds);
+  console.log(
+    `\nSaved pages in ${dir} (${pages.length} of ${files} rendered${failed ? `, ${failed} failed to load` : ""}), rendered by Chromium; per page, the median of ${rounds} rounds of at least 50 ms of consecutive calls; tokens: ${TOKENIZER}\n`,
+  );
+  console.log(
+    "| page | raw KB | raw tokens | simplified tokens | simplified / raw | aria tokens | simplified / aria | simplify ms | simplify / cheerio parse |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.page} | ${kb(r.bytes)} | ${r.raw.toLocaleString("en-US")} | ${r.simplified.toLocaleString("en-US")} | ${fmt(100 * r.share, 1)}% | ${r.aria.toLocaleString("en-US")} | ${fmt(r.vsAria)} | ${fmt(r.ms)} | ${fmt(r.ratio)}× |`,
+    );
+  }
+  console.log("");
+  summary(rows);
+}
+
+/** Serves every `.html` file of a directory from loopback and captures each as Chromium renders it. */
+async function render(
+  pool: BrowserPool,
+  dir: string,
+): Promise<{ pages: Captured[]; files: number; failed: number }> {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".html"))
     .sort();
   const server = createServer((req, res) => {
-    const file = (req.url ?? "/").slice(1).split("?")[0]!;
+    const file = decodeURIComponent((req.url ?? "/").slice(1).split("?")[0]!);
     if (!files.includes(file)) {
       res.writeHead(404).end();
       return;
@@ -260,7 +316,7 @@ async function realPages(pool: BrowserPool): Promise<void> {
     for (const file of files) {
       const session = await pool.session({ origin });
       try {
-        await session.goto(`/${file}`);
+        await session.goto(`/${encodeURIComponent(file)}`);
         const snap = await session.observe({ aria: "default" });
         pages.push({ page: file, url: snap.url, html: snap.html, aria: snap.aria ?? "" });
       } catch (err) {
@@ -273,50 +329,92 @@ async function realPages(pool: BrowserPool): Promise<void> {
   } finally {
     server.close();
   }
-  const ratio: number[] = [];
-  const ms: number[] = [];
-  const share: number[] = [];
-  const vsAria: number[] = [];
-  const rawTokens: number[] = [];
-  const simplifiedTokens: number[] = [];
-  for (const p of pages) {
+  return { pages, files: files.length, failed };
+}
+
+interface Row {
+  page: string;
+  bytes: number;
+  raw: number;
+  simplified: number;
+  aria: number;
+  share: number;
+  vsAria: number;
+  ms: number;
+  ratio: number;
+}
+
+/** Tokens and time of each page: the simplifier's median over rounds of at least 50 ms of calls, against cheerio's parse. */
+function measure(pages: Captured[], rounds: number): Row[] {
+  return pages.map((p) => {
     // These pages take 1–10 ms: a round is at least 50 ms of calls, so that no one collection decides it.
     const start = performance.now();
     simplify(p.html, p.url);
     const calls = Math.max(10, Math.ceil(50 / Math.max(0.05, performance.now() - start)));
     const parse: number[] = [];
     const simp: number[] = [];
-    for (let r = 0; r < realRounds; r++) {
+    for (let r = 0; r < rounds; r++) {
       parse.push(meanOfRun(calls, () => load(p.html)));
       simp.push(meanOfRun(calls, () => simplify(p.html, p.url)));
     }
-    ms.push(median(simp));
-    ratio.push(median(simp) / median(parse));
     const raw = countTokens(p.html);
     const simplified = countTokens(simplify(p.html, p.url).html);
-    rawTokens.push(raw);
-    simplifiedTokens.push(simplified);
-    share.push(simplified / raw);
-    vsAria.push(simplified / Math.max(1, countTokens(p.aria ?? "")));
-  }
-  for (const a of [ratio, ms, share, vsAria, rawTokens, simplifiedTokens]) a.sort((x, y) => x - y);
+    const aria = countTokens(p.aria ?? "");
+    return {
+      page: p.page,
+      bytes: Buffer.byteLength(p.html),
+      raw,
+      simplified,
+      aria,
+      share: simplified / raw,
+      vsAria: simplified / Math.max(1, aria),
+      ms: median(simp),
+      ratio: median(simp) / median(parse),
+    };
+  });
+}
+
+/** p10, median, p90 and maximum over the pages. */
+function summary(rows: Row[]): void {
+  const sorted = (f: (r: Row) => number) => rows.map(f).sort((x, y) => x - y);
   const row = (label: string, a: number[], f: (n: number) => string) =>
     console.log(`| ${label} | ${f(pct(a, 0.1))} | ${f(median(a))} | ${f(pct(a, 0.9))} | ${f(a.at(-1)!)} |`);
   const n0 = (n: number) => Math.round(n).toLocaleString("en-US");
   const percent = (n: number) => `${fmt(100 * n, 1)}%`;
-  console.log(
-    `\nPages from real sites (htmlparser-benchmark: ${pages.length} of ${files.length} rendered${failed ? `, ${failed} failed to load` : ""}), rendered by Chromium; per page, the median of ${realRounds} rounds of at least 50 ms of consecutive calls\n`,
-  );
   console.log("| per page | p10 | median | p90 | max |");
   console.log("|---|---:|---:|---:|---:|");
-  row("raw tokens", rawTokens, n0);
-  row("simplified tokens", simplifiedTokens, n0);
-  row("simplified / raw tokens", share, percent);
-  row("simplified / aria snapshot tokens", vsAria, (n) => fmt(n));
-  row("simplify ms", ms, (n) => fmt(n));
-  row("simplify / cheerio parse", ratio, (n) => `${fmt(n)}×`);
+  row(
+    "raw tokens",
+    sorted((r) => r.raw),
+    n0,
+  );
+  row(
+    "simplified tokens",
+    sorted((r) => r.simplified),
+    n0,
+  );
+  row(
+    "simplified / raw tokens",
+    sorted((r) => r.share),
+    percent,
+  );
+  row(
+    "simplified / aria snapshot tokens",
+    sorted((r) => r.vsAria),
+    (n) => fmt(n),
+  );
+  row(
+    "simplify ms",
+    sorted((r) => r.ms),
+    (n) => fmt(n),
+  );
+  row(
+    "simplify / cheerio parse",
+    sorted((r) => r.ratio),
+    (n) => `${fmt(n)}×`,
+  );
   console.log(
-    `\nsimplified ≤ 5% of raw: ${share.filter((s) => s <= 0.05).length} pages; fewer tokens than the aria snapshot: ${vsAria.filter((v) => v < 1).length} of ${pages.length} pages`,
+    `\nsimplified ≤ 5% of raw: ${rows.filter((r) => r.share <= 0.05).length} pages; fewer tokens than the aria snapshot: ${rows.filter((r) => r.vsAria < 1).length} of ${rows.length} pages`,
   );
 }
 
