@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
@@ -9,15 +7,9 @@ import { BrowserPool } from "../src/browser/index.ts";
 import { loadYamlFile } from "../src/config/files.ts";
 import { PersonaFileSchema, type Scenario, ScenarioFileSchema } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
-import { silentLogger } from "../src/log.ts";
-import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
 import type { Job } from "../src/queue/types.ts";
-import { inProcessQueue } from "../src/run/executor.ts";
-import { runFleet } from "../src/run/fleet.ts";
-import { bindJobs } from "../src/run/plan.ts";
-import { simplify } from "../src/simplify/index.ts";
-import { RunWriter, readRun } from "../src/trajectory/run-dir.ts";
 import { ROOT } from "./helpers/datasets.ts";
+import { runHeuristicFleet } from "./helpers/heuristic-fleet.ts";
 
 /**
  * The built-in shopper on the shipped open-ended intents (scenarios/browse-intents.yaml), in real
@@ -59,47 +51,16 @@ beforeAll(async () => {
       seed: 100 + k,
     })),
   );
-  const dir = mkdtempSync(join(tmpdir(), "shopsim-browse-"));
-  const writer = await RunWriter.create(dir, {
-    run_id: "browse",
-    status: "running",
-    started_at: new Date().toISOString(),
-    ended_at: null,
-    seed: 0,
-    config: { scenarios: IDS },
-    versions: { shopsim: "test", node: process.version, playwright: null },
-    git_revision: null,
-    shop: { url: shop.url, started_by_run: true, catalog: "builtin" },
-    counts: { planned: jobs.length, recorded: 0, by_status: {}, steps: 0 },
+  sessions = await runHeuristicFleet({
+    runId: "browse",
+    shop,
+    pool,
+    jobs,
+    personas,
+    scenarios: chosen,
+    maxSteps: 40,
+    concurrency: 3,
   });
-  await runFleet(
-    {
-      jobs: bindJobs(jobs, {
-        runId: "browse",
-        personas: new Map(personas.map((p) => [p.id, p])),
-        scenarios: new Map(chosen.map((s) => [s.id, s])),
-        policy: { kind: "heuristic" },
-        shopUrl: shop.url,
-        limits: { maxSteps: 40 },
-      }),
-    },
-    {
-      queue: inProcessQueue(
-        {
-          browsers: pool,
-          simplify: (html, url) => simplify(html, url),
-          makePolicy: (job) => new HeuristicShopper(job.persona, job.scenario, job.seed),
-          logger: silentLogger,
-        },
-        3,
-      ),
-      writer,
-      logger: silentLogger,
-      signal: new AbortController().signal,
-    },
-  );
-  await writer.finish("finished");
-  sessions = (await readRun(dir)).sessions;
 }, 300_000);
 
 afterAll(async () => {

@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../sandbox-shop/catalog/index.ts";
@@ -15,15 +13,9 @@ import {
   type ShoppingStyle,
 } from "../src/contracts/scenario.ts";
 import type { SessionRecord } from "../src/contracts/trajectory.ts";
-import { silentLogger } from "../src/log.ts";
-import { HeuristicShopper } from "../src/policy/heuristic/shopper.ts";
 import type { Job } from "../src/queue/types.ts";
-import { inProcessQueue } from "../src/run/executor.ts";
-import { runFleet } from "../src/run/fleet.ts";
-import { bindJobs } from "../src/run/plan.ts";
-import { simplify } from "../src/simplify/index.ts";
-import { RunWriter, readRun } from "../src/trajectory/run-dir.ts";
 import { ROOT } from "./helpers/datasets.ts";
+import { runHeuristicFleet } from "./helpers/heuristic-fleet.ts";
 
 /**
  * Two shoppers that differ only in their style traits (the same shipped persona otherwise: same
@@ -181,48 +173,17 @@ describe("the heuristic shopper's persona traits", () => {
             seed,
           });
 
-    const dir = mkdtempSync(join(tmpdir(), "shopsim-personas-"));
     const started = Date.now();
-    const writer = await RunWriter.create(dir, {
-      run_id: "personas",
-      status: "running",
-      started_at: new Date().toISOString(),
-      ended_at: null,
-      seed: 0,
-      config: { scenarios: SCENARIO_IDS, seeds: SEEDS },
-      versions: { shopsim: "test", node: process.version, playwright: null },
-      git_revision: null,
-      shop: { url: shop.url, started_by_run: true, catalog: "builtin" },
-      counts: { planned: jobs.length, recorded: 0, by_status: {}, steps: 0 },
+    const sessions = await runHeuristicFleet({
+      runId: "personas",
+      shop,
+      pool,
+      jobs,
+      personas: [careful, hasty],
+      scenarios,
+      maxSteps: MAX_STEPS,
+      concurrency: 3,
     });
-    await runFleet(
-      {
-        jobs: bindJobs(jobs, {
-          runId: "personas",
-          personas: new Map([careful, hasty].map((p) => [p.id, p])),
-          scenarios: new Map(scenarios.map((s) => [s.id, s])),
-          policy: { kind: "heuristic" },
-          shopUrl: shop.url,
-          limits: { maxSteps: MAX_STEPS },
-        }),
-      },
-      {
-        queue: inProcessQueue(
-          {
-            browsers: pool,
-            simplify: (html, url) => simplify(html, url),
-            makePolicy: (job) => new HeuristicShopper(job.persona, job.scenario, job.seed),
-            logger: silentLogger,
-          },
-          3,
-        ),
-        writer,
-        logger: silentLogger,
-        signal: new AbortController().signal,
-      },
-    );
-    await writer.finish("finished");
-    const { sessions } = await readRun(dir);
     expect(sessions).toHaveLength(jobs.length);
 
     const c = metrics(sessions.filter((s) => s.persona.id === careful.id));

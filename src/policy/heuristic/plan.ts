@@ -121,25 +121,6 @@ export function planFor(goal: Goal): Plan {
       bargain: false,
     };
   }
-  if (t === undefined && BROWSING.test(goal.instruction) && TOPICLESS.test(goal.instruction)) {
-    // "Nothing in particular": no search, no subject to judge titles by; the shop's own showcases
-    // and departments are where such a shopper looks.
-    return {
-      queries: [],
-      want: "",
-      productType: null,
-      attributes: [],
-      options: {},
-      maxPrice,
-      browse: true,
-      minRating,
-      kinds: [],
-      department: null,
-      buys: !NEVER_BUYS.test(goal.instruction),
-      compares: COMPARES.test(goal.instruction),
-      bargain: BARGAIN.test(goal.instruction),
-    };
-  }
   if (t === undefined && BROWSING.test(goal.instruction))
     return browsePlan(goal.instruction, maxPrice, minRating);
   // No product type. A product request ("i need a red mug for my office") is searched first with the
@@ -265,6 +246,20 @@ function kindsIn(list: string): string[] {
  * reviews under $40, buy it." → kinds chew toy and bed, searched as "dog chew toy" and "dog bed".
  */
 function browsePlan(instruction: string, maxPrice: number | null, minRating: number | null): Plan {
+  const intent = {
+    productType: null,
+    attributes: [],
+    options: {},
+    maxPrice,
+    browse: true,
+    minRating,
+    buys: !NEVER_BUYS.test(instruction),
+    compares: COMPARES.test(instruction),
+    bargain: BARGAIN.test(instruction),
+  };
+  // "Nothing in particular": no search, no subject to judge titles by; the shop's own showcases
+  // and departments are where such a shopper looks.
+  if (TOPICLESS.test(instruction)) return { ...intent, queries: [], want: "", kinds: [], department: null };
   let department: string | null = null;
   let rest = instruction;
   for (const m of instruction.matchAll(PLACE_CUE)) {
@@ -302,21 +297,7 @@ function browsePlan(instruction: string, maxPrice: number | null, minRating: num
               .join(" "),
           ];
   const distinct = [...new Set(queries.filter(Boolean))];
-  return {
-    queries: distinct,
-    want: distinct[0] ?? "",
-    productType: null,
-    attributes: [],
-    options: {},
-    maxPrice,
-    browse: true,
-    minRating,
-    kinds,
-    department,
-    buys: !NEVER_BUYS.test(instruction),
-    compares: COMPARES.test(instruction),
-    bargain: BARGAIN.test(instruction),
-  };
+  return { ...intent, queries: distinct, want: distinct[0] ?? "", kinds, department };
 }
 
 const IRREGULAR: Record<string, string> = {
