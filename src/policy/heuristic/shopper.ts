@@ -197,8 +197,11 @@ export class HeuristicShopper implements Policy {
   };
   private readonly wantFolded: string;
   private readonly typeFolded: string;
-  /** The head noun of each kind a browsing intent names, singular ("water bottles" → bottle). */
-  private readonly kindHeads: string[];
+  /**
+   * Each kind a browsing intent names, its words singular, and its head noun ("water bottles" →
+   * "water bottle", head "bottle").
+   */
+  private readonly kinds: { kind: string; words: string; head: string }[];
   /** Departments opened from the shop's menu for what I browse for ("furniture"), as menu words. */
   private readonly departmentKinds = new Set<string>();
   /** The department whose listing I opened from the menu, while I look around it. */
@@ -216,7 +219,10 @@ export class HeuristicShopper implements Policy {
     this.plan = planFor(scenario.goal);
     this.wantFolded = folded(this.plan.want);
     this.typeFolded = folded(this.plan.productType ?? "");
-    this.kindHeads = this.plan.kinds.map((k) => singular(k.split(" ").at(-1) ?? k));
+    this.kinds = this.plan.kinds.map((kind) => {
+      const words = normalize(kind).split(" ").map(singular);
+      return { kind, words: words.join(" "), head: words.at(-1) ?? "" };
+    });
     this.random = mulberry32(seed);
     const s = persona.style;
     const products = 2 + Math.round(s.patience * 5 + s.exploration * 3);
@@ -530,18 +536,17 @@ export class HeuristicShopper implements Policy {
     // Nothing in particular wanted, or a department's own listing: any product is on topic, and
     // stands out or not by itself.
     if (this.wantFolded === "" || this.inDepartment !== null) return { similarity: 1, against: "" };
-    if (this.kindHeads.length > 0) {
+    if (this.kinds.length > 0) {
       // A browsing intent's kinds: a title is of a kind when it has the kind's head noun ("Dog Chew
       // Toys" is a chew toy, "Dog Leash" is not), and fits as well as its words match the kind's.
       const words = normalize(title).split(" ").map(singular);
       const have = new Set(words);
       let best = { similarity: 0, against: this.plan.kinds[0] ?? "" };
-      this.plan.kinds.forEach((kind, i) => {
-        if (!have.has(this.kindHeads[i]!)) return;
-        const kindWords = normalize(kind).split(" ").map(singular).join(" ");
+      for (const { kind, words: kindWords, head } of this.kinds) {
+        if (!have.has(head)) continue;
         const similarity = token_set_ratio(kindWords, words.join(" ")) / 100;
         if (similarity > best.similarity) best = { similarity, against: kind };
-      });
+      }
       return best;
     }
     const t = folded(title);
